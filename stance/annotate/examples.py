@@ -1,0 +1,94 @@
+"""Turn a labelled paragraph table into examples for one task.
+
+framing / sentiment: one example per labelled paragraph.
+stance: one example per (paragraph, actor) pair that carries a stance label; the example keeps
+the actor's mention spans so target-aware models know where the target is.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from stance.config import LabelSchema
+from stance.corpus.actors import Gazetteer
+from stance.errors import StanceError
+
+EXAMPLE_COLUMNS = ["example_id", "paragraph_id", "doc_id", "cluster_id", "outlet", "date", "text",
+                   "target", "target_spans", "label"]
+
+
+def _where(row: Any) -> str:
+    row_no = row.get("source_row")
+    at = f" line {int(row_no)}" if row_no is not None and not pd.isna(row_no) else ""
+    return f"{row['source']}{at} (paragraph {row['paragraph_id']})"
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and pd.isna(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _stance_mapping(value: Any, where: str) -> dict[str, str]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise StanceError(f"{where}: stance labels must be a JSON object like "
+                              f'{{"Russia": "unfavourable"}}, got {value[:60]!r}') from None
+    if not isinstance(value, dict):
+        raise StanceError(f"{where}: stance labels must be a mapping actor -> class, got {type(value).__name__}")
+    return {str(k): v for k, v in value.items() if not _missing(v)}
+
+
+def build_examples(paragraphs: pd.DataFrame, task: str, schema: LabelSchema,
+                   label_column: str | None) -> pd.DataFrame:
+    """Examples with a `label` column; unlabelled paragraphs are left out."""
+    if label_column is None:
+        raise StanceError(f"data.labels.{task} is not set: no column holds {task} labels")
+    if label_column not in paragraphs.columns:
+        have = [c for c in paragraphs.columns if c not in ("actors", "actor_spans")]
+        raise StanceError(f"no {task} label column {label_column!r} in the data "
+                          f"(set data.labels.{task}); columns are {have}")
+    classes = schema.classes_for(task)
+    problems: list[str] = []
+    rows: list[dict[str, Any]] = []
+    gazetteer = Gazetteer(schema.actors) if task == "stance" else None
+    for row in paragraphs.to_dict("records"):
+        value = row[label_column]
+        if task != "stance":
+            if _missing(value):
+                continue
+            if value not in classes:
+                problems.append(f"{_where(row)}: {task} label {value!r} is not in schema.{task}_classes {classes}")
+                continue
+            rows.append(_example(row, row["paragraph_id"], None, [], value))
+            continue
+        if not isinstance(value, dict) and _missing(value):
+            continue
+        for actor, label in _stance_mapping(value, _where(row)).items():
+            if actor not in schema.actors:
+                problems.append(f"{_where(row)}: stance actor {actor!r} is not in schema.actors {list(schema.actors)}")
+            elif label not in classes:
+                problems.append(f"{_where(row)}: stance label {label!r} for {actor} is not in schema.stance_classes {classes}")
+            else:
+                spans = [[m.start, m.end] for m in gazetteer.find_actor(row["text"], actor)]
+                rows.append(_example(row, f"{row['paragraph_id']}|{actor}", actor, spans, label))
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise StanceError("; ".join(problems[:3]) + more)
+    if not rows:
+        raise StanceError(f"no paragraph has a {task} label in column {label_column!r}")
+    return pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
+
+
+def _example(row: dict[str, Any], example_id: str, target: str | None, spans: list[list[int]],
+             label: str) -> dict[str, Any]:
+    return {"example_id": example_id, "paragraph_id": row["paragraph_id"], "doc_id": row["doc_id"],
+            "cluster_id": row["cluster_id"], "outlet": row.get("outlet"), "date": row.get("date"),
+            "text": row["text"], "target": target, "target_spans": spans, "label": label}

@@ -1,0 +1,357 @@
+"""Typed configuration: one pydantic model per section, unknown keys are errors.
+
+A config file is merged over `stance/defaults.yaml` section by section, overridden by
+`--set key=value` pairs, validated once, and then saved into the run directory. The run id
+is derived from the hash of that resolved config.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from stance.errors import StanceError
+
+TASKS = ("framing", "sentiment", "stance")
+BUILTIN_EXAMPLE = "builtin:example"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class LabelSchema(Strict):
+    actors: dict[str, list[str]]
+    stance_classes: list[str]
+    framing_classes: list[str]
+    sentiment_classes: list[str]
+
+    @field_validator("actors")
+    @classmethod
+    def _actors_have_aliases(cls, actors: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, aliases in actors.items():
+            if not aliases:
+                raise ValueError(f"actor {name!r} has no aliases")
+        return actors
+
+    @field_validator("stance_classes", "framing_classes", "sentiment_classes")
+    @classmethod
+    def _classes_unique(cls, classes: list[str]) -> list[str]:
+        if len(classes) < 2:
+            raise ValueError("needs at least two classes")
+        if len(set(classes)) != len(classes):
+            raise ValueError(f"classes repeat: {classes}")
+        return classes
+
+    def classes_for(self, task: str) -> list[str]:
+        return {"framing": self.framing_classes, "sentiment": self.sentiment_classes,
+                "stance": self.stance_classes}[task]
+
+
+class DedupConfig(Strict):
+    shingle_words: int = Field(5, ge=1)
+    num_perm: int = Field(128, ge=16)
+    candidate_jaccard: float = Field(0.4, gt=0, le=1)
+    min_containment: float = Field(0.8, gt=0, le=1)
+    min_shingles: int = Field(8, ge=1)
+    story_min_shared: float = Field(0.3, gt=0, le=1)
+
+
+class CorpusConfig(Strict):
+    boilerplate: list[str]
+    inline_boilerplate: list[str] = Field(default_factory=list)
+    tail_boilerplate: list[str] = Field(default_factory=list)
+    stop_markers: list[str]
+    related_markers: list[str]
+    metadata_patterns: list[str]
+    item_marker: str
+    item_time: str
+    dayfirst: bool = True
+    heading_max_words: int = Field(12, ge=1)
+    min_paragraph_words: int = Field(4, ge=1)
+    chunk_above_chars: int = Field(1500, ge=100)
+    chunk_target_chars: int = Field(700, ge=50)
+    dedup: DedupConfig = DedupConfig()
+
+    @field_validator("boilerplate", "inline_boilerplate", "tail_boilerplate", "stop_markers",
+                     "related_markers", "metadata_patterns")
+    @classmethod
+    def _regexes_compile(cls, patterns: list[str]) -> list[str]:
+        for i, pattern in enumerate(patterns):
+            _check_regex(pattern, f"item {i}")
+        return patterns
+
+    @field_validator("item_marker", "item_time")
+    @classmethod
+    def _regex_compiles(cls, pattern: str) -> str:
+        _check_regex(pattern, "pattern")
+        return pattern
+
+
+def _check_regex(pattern: str, where: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{where} is not a valid regular expression ({exc}): {pattern!r}") from None
+
+
+class ColumnMap(Strict):
+    """Which table column holds what. Only `text` is required to exist."""
+
+    text: str = "text"
+    doc_id: str | None = "doc_id"
+    paragraph_id: str | None = "paragraph_id"
+    outlet: str | None = "outlet"
+    date: str | None = "date"
+    title: str | None = "title"
+    url: str | None = "url"
+
+
+class LabelColumns(Strict):
+    framing: str | None = "framing"
+    sentiment: str | None = "sentiment"
+    # A mapping actor -> stance class per row, e.g. {"Russia": "unfavourable"}.
+    stance: str | None = "stance"
+
+
+class DataConfig(Strict):
+    # A folder of raw pages, a CSV/JSONL/Parquet file, or builtin:example for the packaged corpus.
+    path: str = BUILTIN_EXAMPLE
+    format: Literal["auto", "pages", "csv", "jsonl", "parquet"] = "auto"
+    rows_are: Literal["paragraphs", "documents"] = "paragraphs"
+    columns: ColumnMap = ColumnMap()
+    labels: LabelColumns = LabelColumns()
+
+
+class SplitConfig(Strict):
+    test_size: float = Field(0.2, gt=0, lt=1)
+    val_size: float = Field(0.1, ge=0, lt=1)
+    # Syndicated copies of one story share a cluster; grouping by it keeps them on one side.
+    group_by: Literal["cluster", "doc", "paragraph"] = "cluster"
+
+    @model_validator(mode="after")
+    def _room_for_training(self) -> "SplitConfig":
+        if self.test_size + self.val_size >= 0.9:
+            raise ValueError("test_size + val_size leaves under 10% of the data for training")
+        return self
+
+
+TUNABLE_TFIDF = ("C", "word_ngrams", "char_ngrams", "min_df", "max_features", "sublinear_tf")
+
+
+class TfidfModel(Strict):
+    kind: Literal["tfidf"] = "tfidf"
+    features: Literal["word", "char", "word+char"] = "word+char"
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (2, 5)
+    min_df: int = Field(1, ge=1)
+    max_features: int | None = Field(None, ge=1)
+    sublinear_tf: bool = True
+    lowercase: bool = True
+    classifier: str = "logreg"
+    C: float = Field(1.0, gt=0)
+    class_weight: Literal["balanced"] | None = "balanced"
+    max_iter: int = Field(2000, ge=10)
+    # Stance only: tokens either side of each target mention that get their own features.
+    context_window: int = Field(6, ge=0)
+    # Grid of values to try, selected by macro-F1 on the validation split.
+    tune: dict[str, list[Any]] = Field(default_factory=dict)
+
+    @field_validator("classifier")
+    @classmethod
+    def _known_classifier(cls, name: str) -> str:
+        from stance.models.tfidf import CLASSIFIERS  # the registry is the single source of names
+
+        if name not in CLASSIFIERS:
+            raise ValueError(f"unknown classifier {name!r}; choose one of {sorted(CLASSIFIERS)}")
+        return name
+
+    @field_validator("tune")
+    @classmethod
+    def _tunable(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in grid.items():
+            if key not in TUNABLE_TFIDF:
+                raise ValueError(f"cannot tune {key!r}; tunable: {list(TUNABLE_TFIDF)}")
+            if not values:
+                raise ValueError(f"tune.{key} is empty")
+        return grid
+
+
+ModelConfig = Annotated[Union[TfidfModel], Field(discriminator="kind")]
+MODEL_KINDS = ("tfidf",)
+
+
+class TrainConfig(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    task: Literal["framing", "sentiment", "stance"] = "framing"
+    seed: int = 13
+    data: DataConfig = DataConfig()
+    label_schema: LabelSchema = Field(alias="schema")
+    corpus: CorpusConfig
+    split: SplitConfig = SplitConfig()
+    model: ModelConfig = TfidfModel()
+    output_dir: str = "experiments"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_model_kind(cls, data: Any) -> Any:
+        # `kind` picks the model's schema; a model section without one is a TF-IDF baseline.
+        if isinstance(data, dict) and isinstance(data.get("model"), dict) and "kind" not in data["model"]:
+            data = {**data, "model": {"kind": "tfidf", **data["model"]}}
+        return data
+
+    def canonical(self) -> dict[str, Any]:
+        """The resolved config as plain data, with the file's own key names."""
+        return self.model_dump(mode="json", by_alias=True)
+
+    def config_hash(self) -> str:
+        blob = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------- loading
+
+
+def package_defaults() -> dict[str, Any]:
+    text = resources.files("stance").joinpath("defaults.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def merge_sections(defaults: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
+    """Overlay `user` on `defaults` one level deep: a section's fields replace the defaults'."""
+    merged = {key: (dict(value) if isinstance(value, dict) else value) for key, value in defaults.items()}
+    for key, value in user.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
+    """Parse a YAML mapping; return it and its node tree (for line numbers in errors)."""
+    if not path.exists():
+        raise StanceError(f"{path}: config file not found")
+    if path.is_dir():
+        raise StanceError(f"{path}: is a folder, expected a YAML config file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise StanceError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise StanceError(f"{where}: malformed YAML: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise StanceError(f"{path}: expected a mapping of config sections, got {type(data).__name__}")
+    return data, node
+
+
+def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the deepest key along `loc` that exists in the YAML node tree."""
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == str(part):
+                    line = key_node.start_mark.line + 1
+                    node = value_node
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    if "=" not in item:
+        raise StanceError(f"--set {item!r}: expected key=value, e.g. --set model.C=0.5")
+    key, raw = item.split("=", 1)
+    path = [part for part in key.strip().split(".") if part]
+    if not path:
+        raise StanceError(f"--set {item!r}: empty key")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return path, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    for item in overrides:
+        path, value = parse_override(item)
+        target = data
+        for part in path[:-1]:
+            child = target.get(part)
+            if child is None:
+                child = target[part] = {}
+            if not isinstance(child, dict):
+                raise StanceError(f"--set {item!r}: {part!r} is not a section")
+            target = child
+        target[path[-1]] = value
+    return data
+
+
+def format_validation_error(exc: ValidationError, source: str, node: yaml.Node | None,
+                            overrides: list[str]) -> str:
+    problems = []
+    override_keys = {item.split("=", 1)[0].strip() for item in overrides}
+    for err in exc.errors():
+        # pydantic puts the union's tag into the path (model.tfidf.C); the file has model.C.
+        raw = err["loc"]
+        loc = tuple(part for i, part in enumerate(raw)
+                    if not (i > 0 and raw[i - 1] == "model" and part in MODEL_KINDS))
+        dotted = ".".join(str(part) for part in loc) or "(top level)"
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif err["type"] == "missing":
+            message = "required key is missing"
+        if dotted in override_keys:
+            where = f"--set {dotted}"
+        else:
+            line = line_of(node, loc)
+            where = f"{source}:{line}" if line else source
+        problems.append(f"{where}: {dotted}: {message}")
+    return "; ".join(problems)
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
+    path = Path(path)
+    overrides = list(overrides or [])
+    user, node = read_yaml(path)
+    data = apply_overrides(merge_sections(package_defaults(), user), overrides)
+    try:
+        return TrainConfig.model_validate(data)
+    except ValidationError as exc:
+        raise StanceError(format_validation_error(exc, str(path), node, overrides)) from None
+
+
+def config_from_dict(data: dict[str, Any], source: str = "<config>") -> TrainConfig:
+    """Validate a config given as a dict (tests, notebooks), with the same defaults."""
+    try:
+        return TrainConfig.model_validate(merge_sections(package_defaults(), data))
+    except ValidationError as exc:
+        raise StanceError(format_validation_error(exc, source, None, [])) from None
+
+
+def corpus_defaults() -> tuple[CorpusConfig, LabelSchema]:
+    defaults = package_defaults()
+    return CorpusConfig.model_validate(defaults["corpus"]), LabelSchema.model_validate(defaults["schema"])

@@ -1,0 +1,73 @@
+"""`python -m stance.corpus PATH --out DIR`: ingest pages or a table, write the paragraph table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from stance import files
+from stance.config import DataConfig, corpus_defaults, load_config
+from stance.corpus.ingest import IngestReport, ingest, summarize
+from stance.errors import StanceError, cli_entry
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m stance.corpus", description=__doc__)
+    parser.add_argument("path", help="a folder of raw pages (.txt/.md), or a CSV/JSONL/Parquet table")
+    parser.add_argument("--out", help="folder to write paragraphs.parquet, dropped_lines.csv, summary.json")
+    parser.add_argument("--config", help="a stance config whose corpus/schema/data sections to use")
+    parser.add_argument("--format", default="auto", choices=["auto", "pages", "csv", "jsonl", "parquet"])
+    parser.add_argument("--rows-are", default="paragraphs", choices=["paragraphs", "documents"],
+                        help="for tables: is each row a paragraph or a whole document")
+    parser.add_argument("--text-column", default="text")
+    return parser
+
+
+@cli_entry
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    if args.config:
+        cfg = load_config(args.config)
+        corpus, schema = cfg.corpus, cfg.label_schema
+        data = cfg.data.model_copy(update={"path": args.path})
+    else:
+        corpus, schema = corpus_defaults()
+        data = DataConfig(path=args.path, format=args.format, rows_are=args.rows_are,
+                          columns={"text": args.text_column})
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and any(out.iterdir()):
+        raise StanceError(f"{out}: output folder exists and is not empty; choose a new --out")
+    report = IngestReport()
+    frame = ingest(data, corpus, schema, report)
+    summary = summarize(frame, report)
+    if out is not None:
+        files.write_parquet(out / "paragraphs.parquet", frame)
+        files.write_csv(out / "dropped_lines.csv", pd.DataFrame(report.dropped))
+        files.write_json(out / "summary.json", summary)
+    print_summary(summary, out)
+    return 0
+
+
+def print_summary(summary: dict, out: Path | None) -> None:
+    print(f"documents: {summary['documents']}  paragraphs: {summary['paragraphs']}  "
+          f"files read: {summary['files_read']}  skipped: {summary['files_skipped']}")
+    print("outlets: " + ", ".join(f"{k} ({v})" for k, v in summary["outlets"].items()))
+    print(f"story clusters: {summary['story_clusters']} "
+          f"({summary['multi_document_stories']} carried by more than one document); "
+          f"near-duplicate paragraph groups: {summary['near_duplicate_groups']}")
+    print("paragraphs mentioning: " + ", ".join(f"{k} {v}" for k, v in summary["actor_paragraphs"].items()))
+    print("lines dropped: " + json.dumps(summary["lines_dropped"]))
+    for item in summary["skipped"]:
+        print(f"skipped {item['file']}: {item['why']}")
+    if out is not None:
+        print(f"wrote {out}/paragraphs.parquet")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,271 @@
+"""Build the paragraph table: one row per paragraph, with stable ids and offsets.
+
+Columns: paragraph_id, doc_id, source, source_row, start, end, outlet, date, title, url,
+wire, text, text_sha1, n_words, actors, actor_spans, dup_group, cluster_id, plus any extra
+columns a table carried (labels, for instance).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from stance.config import BUILTIN_EXAMPLE, CorpusConfig, DataConfig, LabelSchema
+from stance.corpus.actors import Gazetteer
+from stance.corpus.dedup import cluster
+from stance.corpus.pages import DroppedLine, PageRules, parse_page
+from stance.corpus.segment import Span, chunk_span, iter_lines, normalize_ws, strip_span
+from stance.corpus.tables import TABLE_SUFFIXES, check_columns, read_table, row_locator, table_format
+from stance.errors import StanceError
+
+log = logging.getLogger(__name__)
+
+PAGE_SUFFIXES = {".txt", ".md", ".text"}
+BASE_COLUMNS = ["paragraph_id", "doc_id", "source", "source_row", "start", "end", "outlet", "date",
+                "title", "url", "wire", "text", "text_sha1", "n_words", "actors", "actor_spans",
+                "dup_group", "cluster_id"]
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
+    dropped: list[dict[str, Any]] = field(default_factory=list)  # stand-off: no text
+
+    def skip(self, path: Path, why: str) -> None:
+        log.warning("skipped %s: %s", path, why)
+        self.skipped.append((str(path), why))
+
+
+def example_corpus_path() -> Path:
+    return Path(str(resources.files("stance").joinpath("data/example/corpus.jsonl")))
+
+
+def resolve_data_path(path: str) -> Path:
+    if path == BUILTIN_EXAMPLE:
+        return example_corpus_path()
+    return Path(path)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def parse_date(value: Any, dayfirst: bool, where: str) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == "":
+        return None
+    try:
+        return pd.to_datetime(str(value).strip(), dayfirst=dayfirst).date().isoformat()
+    except (ValueError, OverflowError):
+        raise StanceError(f"{where}: cannot read date {value!r}") from None
+
+
+def ingest(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema,
+           report: IngestReport | None = None) -> pd.DataFrame:
+    """Read pages or a table into the paragraph table (pandas; see `to_dataset`)."""
+    report = report if report is not None else IngestReport()
+    path = resolve_data_path(data.path)
+    if not path.exists():
+        hint = " (the public data sets live in ../shared/data beside the checkout)" if "shared" in str(path) else ""
+        raise StanceError(f"{path}: data path not found{hint}")
+    fmt = data.format
+    if fmt == "auto":
+        fmt = "pages" if path.is_dir() or path.suffix.lower() in PAGE_SUFFIXES else table_format(path, "auto")
+    if fmt == "pages":
+        rows = _ingest_pages(path, corpus, report)
+    else:
+        if path.is_dir():
+            raise StanceError(f"{path}: data.format is {fmt} but the path is a folder")
+        rows = _ingest_table(path, fmt, data, corpus, report)
+    if not rows:
+        raise StanceError(f"{path}: no paragraphs found (files read: {report.files}, "
+                          f"skipped: {len(report.skipped)})")
+    frame = pd.DataFrame(rows)
+    _check_unique_ids(frame, path)
+    return annotate_structure(frame, corpus, schema)
+
+
+def annotate_structure(frame: pd.DataFrame, corpus: CorpusConfig, schema: LabelSchema) -> pd.DataFrame:
+    """Add actor mentions, near-duplicate groups and story clusters."""
+    gazetteer = Gazetteer(schema.actors)
+    mentions = [gazetteer.find(text) for text in frame["text"]]
+    frame["actors"] = [[a for a in gazetteer.actors if a in {m.actor for m in ms}] for ms in mentions]
+    frame["actor_spans"] = [[{"actor": m.actor, "start": m.start, "end": m.end} for m in ms]
+                            for ms in mentions]
+    result = cluster(list(frame["paragraph_id"]), list(frame["doc_id"]), list(frame["text"]), corpus.dedup)
+    frame["dup_group"] = result.dup_group
+    frame["cluster_id"] = result.cluster_id
+    extra = [c for c in frame.columns if c not in BASE_COLUMNS]
+    return frame[BASE_COLUMNS + extra].reset_index(drop=True)
+
+
+def _check_unique_ids(frame: pd.DataFrame, path: Path) -> None:
+    duplicated = frame["paragraph_id"].duplicated(keep=False)
+    if duplicated.any():
+        first = frame.loc[duplicated, ["paragraph_id", "source_row"]].head(3).to_dict("records")
+        raise StanceError(f"{path}: duplicate paragraph ids, e.g. {first}")
+
+
+# ---------------------------------------------------------------- raw pages
+
+
+def read_page_text(path: Path) -> str:
+    raw = path.read_bytes()
+    if b"\x00" in raw[:8192]:
+        raise ValueError("binary file")
+    return raw.decode("utf-8")  # newlines untranslated so offsets match the file
+
+
+def _ingest_pages(path: Path, corpus: CorpusConfig, report: IngestReport) -> list[dict[str, Any]]:
+    files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")) \
+        if path.is_dir() else [path]
+    rules = PageRules(corpus)
+    rows: list[dict[str, Any]] = []
+    for file in files:
+        if file.suffix.lower() not in PAGE_SUFFIXES:
+            report.skip(file, f"not a page file ({file.suffix or 'no suffix'}); pages are {sorted(PAGE_SUFFIXES)}")
+            continue
+        try:
+            text = read_page_text(file)
+        except UnicodeDecodeError as exc:
+            report.skip(file, f"not UTF-8 text (byte {exc.start})")
+            continue
+        except ValueError as exc:
+            report.skip(file, str(exc))
+            continue
+        report.files += 1
+        rows.extend(page_rows(text, file, rules, corpus, report))
+    return rows
+
+
+def page_rows(text: str, file: Path, rules: PageRules, corpus: CorpusConfig,
+              report: IngestReport | None = None) -> list[dict[str, Any]]:
+    parsed = parse_page(text, rules)
+    source = file.name
+    if report is not None:
+        report.dropped.extend(_dropped_record(source, d) for d in parsed.dropped)
+    rows = []
+    for k, doc in enumerate(parsed.documents):
+        doc_id = f"{file.stem}:{k}"
+        date = parse_date(doc.date, corpus.dayfirst, f"{file}: document {k}") if doc.date else None
+        n = 0
+        for span in doc.paragraphs:
+            for chunk in chunk_span(text, span, corpus.chunk_above_chars, corpus.chunk_target_chars):
+                rows.append(_row(text, chunk, f"{doc_id}:{n}", doc_id, source, None,
+                                 outlet=doc.outlet, date=date, title=doc.title, url=None, wire=doc.wire))
+                n += 1
+    return rows
+
+
+def _dropped_record(source: str, d: DroppedLine) -> dict[str, Any]:
+    return {"source": source, "line": d.line, "start": d.start, "end": d.end, "reason": d.reason,
+            "rule": d.rule}
+
+
+def _row(text: str, span: Span, paragraph_id: str, doc_id: str, source: str, source_row: int | None,
+         **meta: Any) -> dict[str, Any]:
+    para = normalize_ws(text[span.start:span.end])
+    return {"paragraph_id": paragraph_id, "doc_id": doc_id, "source": source, "source_row": source_row,
+            "start": span.start, "end": span.end, **meta, "text": para, "text_sha1": text_hash(para),
+            "n_words": len(para.split())}
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _ingest_table(path: Path, fmt: str, data: DataConfig, corpus: CorpusConfig,
+                  report: IngestReport) -> list[dict[str, Any]]:
+    frame = read_table(path, fmt)
+    report.files += 1
+    check_columns(path, frame, data.columns)
+    cols = data.columns
+    mapped = {getattr(cols, name) for name in ("text", "doc_id", "paragraph_id", "outlet", "date", "title", "url")}
+    extra = [c for c in frame.columns if c not in mapped and c != "__line__"]
+    records = frame.to_dict("records")
+    rows: list[dict[str, Any]] = []
+    per_doc: dict[str, int] = {}
+    for index, record in enumerate(records):
+        where = f"{path}: {row_locator(frame, index)}"
+        cell = record.get(cols.text)
+        if not isinstance(cell, str) or not cell.strip():
+            report.skip(Path(f"{path}#{row_locator(frame, index)}"), "empty text")
+            continue
+        doc_id = _cell(record, cols.doc_id) or f"{path.stem}:{index + 1}"
+        meta = {"outlet": _cell(record, cols.outlet),
+                "date": parse_date(_cell(record, cols.date), corpus.dayfirst, where),
+                "title": _cell(record, cols.title), "url": _cell(record, cols.url), "wire": None}
+        extras = {c: _plain(record.get(c)) for c in extra}
+        source_row = int(record.get("__line__", index + 1))
+        if data.rows_are == "paragraphs":
+            span = strip_span(cell, Span(0, len(cell)))
+            n = per_doc.get(doc_id, 0)
+            per_doc[doc_id] = n + 1
+            paragraph_id = _cell(record, cols.paragraph_id) or f"{doc_id}:{n}"
+            rows.append({**_row(cell, span, paragraph_id, doc_id, path.name, source_row, **meta), **extras})
+        else:
+            for n, span in enumerate(_document_paragraphs(cell, corpus)):
+                rows.append({**_row(cell, span, f"{doc_id}:{n}", doc_id, path.name, source_row, **meta),
+                             **extras})
+    return rows
+
+
+def _document_paragraphs(text: str, corpus: CorpusConfig) -> list[Span]:
+    """A table cell holding a whole article: one paragraph per non-empty line, long ones chunked."""
+    spans = []
+    for line in iter_lines(text):
+        line = strip_span(text, line)
+        if line.end > line.start:
+            spans.extend(chunk_span(text, line, corpus.chunk_above_chars, corpus.chunk_target_chars))
+    return spans
+
+
+def _cell(record: dict[str, Any], column: str | None) -> str | None:
+    if column is None:
+        return None
+    value = record.get(column)
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and pd.isna(value):
+        return None
+    return value
+
+
+def to_dataset(frame: pd.DataFrame):
+    """The paragraph table as a Hugging Face `datasets.Dataset`."""
+    import datasets
+
+    return datasets.Dataset.from_pandas(frame, preserve_index=False)
+
+
+def summarize(frame: pd.DataFrame, report: IngestReport) -> dict[str, Any]:
+    actor_counts: dict[str, int] = {}
+    for actors in frame["actors"]:
+        for actor in actors:
+            actor_counts[actor] = actor_counts.get(actor, 0) + 1
+    clusters = frame.groupby("cluster_id")["doc_id"].nunique()
+    dropped = pd.DataFrame(report.dropped, columns=["source", "line", "start", "end", "reason", "rule"])
+    return {
+        "files_read": report.files,
+        "files_skipped": len(report.skipped),
+        "skipped": [{"file": f, "why": w} for f, w in report.skipped],
+        "documents": int(frame["doc_id"].nunique()),
+        "paragraphs": int(len(frame)),
+        "outlets": {str(k): int(v) for k, v in
+                    frame["outlet"].fillna("(unknown)").value_counts().sort_index().items()},
+        "story_clusters": int(frame["cluster_id"].nunique()),
+        "multi_document_stories": int((clusters > 1).sum()),
+        "near_duplicate_groups": int((frame["dup_group"].value_counts() > 1).sum()),
+        "actor_paragraphs": actor_counts,
+        "lines_dropped": {str(k): int(v) for k, v in dropped["reason"].value_counts().sort_index().items()},
+    }

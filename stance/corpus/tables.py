@@ -1,0 +1,75 @@
+"""CSV / JSONL / Parquet tables with a text column and metadata columns."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from stance.config import ColumnMap
+from stance.errors import StanceError
+
+TABLE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+                  ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def table_format(path: Path, declared: str) -> str:
+    if declared != "auto":
+        return declared
+    fmt = TABLE_SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise StanceError(f"{path}: cannot tell the table format from the suffix {path.suffix!r}; "
+                          f"set data.format to csv, jsonl or parquet")
+    return fmt
+
+
+def read_table(path: Path, fmt: str) -> pd.DataFrame:
+    """Read a table keeping values as written (no type guessing on ids or dates)."""
+    try:
+        if fmt == "csv":
+            sep = "\t" if path.suffix.lower() == ".tsv" else ","
+            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], sep=sep,
+                               encoding="utf-8")
+        if fmt == "jsonl":
+            return _read_jsonl(path)
+        return pd.read_parquet(path)
+    except UnicodeDecodeError as exc:
+        raise StanceError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except pd.errors.ParserError as exc:
+        raise StanceError(f"{path}: cannot parse as {fmt}: {str(exc).splitlines()[0]}") from None
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, StanceError):
+            raise
+        raise StanceError(f"{path}: cannot read as {fmt}: {str(exc).splitlines()[0]}") from None
+
+
+def _read_jsonl(path: Path) -> pd.DataFrame:
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise StanceError(f"{path}:{line_no}: invalid JSON: {exc.msg}") from None
+            if not isinstance(row, dict):
+                raise StanceError(f"{path}:{line_no}: expected a JSON object per line")
+            row["__line__"] = line_no
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def row_locator(frame: pd.DataFrame, index: int) -> str:
+    """How to point a user at one row: the JSONL line, or the CSV line (header is line 1)."""
+    if "__line__" in frame.columns:
+        return f"line {int(frame['__line__'].iloc[index])}"
+    return f"row {index + 1}"
+
+
+def check_columns(path: Path, frame: pd.DataFrame, columns: ColumnMap) -> None:
+    if columns.text not in frame.columns:
+        available = [c for c in frame.columns if c != "__line__"]
+        raise StanceError(f"{path}: no text column {columns.text!r} (set data.columns.text); "
+                          f"columns are {available}")

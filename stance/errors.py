@@ -1,0 +1,38 @@
+"""User-facing errors: one clear line, no traceback, non-zero exit."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Callable
+
+
+class StanceError(Exception):
+    """A problem with the user's input (file, config, data) rather than a bug in stance.
+
+    The message must name what is wrong and where: a file and line, a config key, a column.
+    """
+
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def cli_entry(main: Callable[..., int | None]) -> Callable[..., int]:
+    """Wrap a command's main so input errors print one line and exit non-zero.
+
+    Bugs (anything that is not a StanceError) keep their traceback: hiding those helps nobody.
+    """
+
+    @functools.wraps(main)
+    def wrapper(*args, **kwargs) -> int:
+        try:
+            return main(*args, **kwargs) or 0
+        except StanceError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+
+    return wrapper

@@ -1,0 +1,220 @@
+"""`python -m stance.train CONFIG [--set key=value ...]`: train, evaluate and record one run.
+
+Steps: validate the config -> ingest the data -> build task examples -> split by story
+cluster -> fit (selecting hyperparameters on the validation split) -> evaluate on validation
+and test -> write the run directory. Bad input fails before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import joblib
+import pandas as pd
+import yaml
+
+from stance import files
+from stance.annotate.examples import build_examples
+from stance.config import TrainConfig, load_config
+from stance.corpus.ingest import PAGE_SUFFIXES, ingest, resolve_data_path
+from stance.errors import StanceError, cli_entry
+from stance.evaluate import classification_metrics, evaluate_predictions, majority_baseline
+from stance.models import build_model
+from stance.runs import begin_run, environment, file_sha256, finish_run, now, previous_runs, run_id_for
+from stance.splits import assign_splits, attach_split
+
+FEATURE_COLUMNS = ["text", "target", "target_spans"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m stance.train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("config", help="YAML config, e.g. configs/base.yaml")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value, e.g. --set model.classifier=linear_svm (repeatable)")
+    parser.add_argument("--resume", action="store_true", help="finish an interrupted run of this config")
+    parser.add_argument("--fresh", action="store_true", help="discard an interrupted run of this config and redo it")
+    parser.add_argument("--quiet", action="store_true", help="print only the run directory")
+    return parser
+
+
+@cli_entry
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    cfg = load_config(args.config, args.overrides)
+    say = (lambda *a, **k: None) if args.quiet else print
+    run_dir = train(cfg, resume=args.resume, fresh=args.fresh, say=say)
+    if args.quiet:
+        print(run_dir)
+    return 0
+
+
+def data_sources(path: Path) -> list[dict[str, str]]:
+    sources = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in PAGE_SUFFIXES) \
+        if path.is_dir() else [path]
+    return [{"file": str(p), "sha256": file_sha256(p)} for p in sources]
+
+
+def examples_fingerprint(examples: pd.DataFrame) -> str:
+    digest = hashlib.sha256()
+    for row in examples[["example_id", "text", "label", "split"]].itertuples(index=False):
+        digest.update("\x1f".join(map(str, row)).encode("utf-8"))
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+def check_trainable(examples: pd.DataFrame, task: str) -> None:
+    train_labels = examples.loc[examples["split"] == "train", "label"]
+    if train_labels.nunique() < 2:
+        only = train_labels.iloc[0] if len(train_labels) else "none"
+        raise StanceError(f"the training split has one {task} class only ({only!r}); a classifier needs "
+                          "two or more: add labelled data or check data.labels")
+    if (examples["split"] == "test").sum() == 0:
+        raise StanceError("the test split is empty: add data or raise split.test_size")
+
+
+def features(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[FEATURE_COLUMNS].reset_index(drop=True)
+
+
+def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame,
+                    say: Callable[..., None]) -> tuple[Any, pd.DataFrame]:
+    """Fit every grid point on train, keep the best by validation macro-F1 (first on ties)."""
+    grid = cfg.model.tune if cfg.model.kind == "tfidf" else {}
+    keys = list(grid)
+    combos = list(itertools.product(*(grid[k] for k in keys))) or [()]
+    if len(combos) > 1 and val.empty:
+        raise StanceError("model.tune needs a validation split: set split.val_size above 0")
+    classes = cfg.label_schema.classes_for(cfg.task)
+    rows, best, best_score = [], None, -1.0
+    for combo in combos:
+        params = dict(zip(keys, combo))
+        model_cfg = cfg.model.model_copy(update=params)
+        model = build_model(model_cfg, cfg.task, cfg.seed)
+        started = time.perf_counter()
+        model.fit(features(train), train["label"].to_numpy())
+        fit_seconds = time.perf_counter() - started
+        score = (classification_metrics(val["label"], model.predict(features(val)), classes)["macro_f1"]
+                 if not val.empty else float("nan"))
+        rows.append({**{k: str(v) for k, v in params.items()}, "val_macro_f1": score,
+                     "fit_seconds": round(fit_seconds, 3)})
+        if len(combos) > 1:
+            say(f"  tune {params}: val macro-F1 {score:.3f}")
+        if best is None or score > best_score:
+            best, best_score = model, score
+    return best, pd.DataFrame(rows)
+
+
+def predict_frame(model: Any, part: pd.DataFrame) -> pd.DataFrame:
+    proba = model.predict_proba(features(part))
+    classes = [str(c) for c in model.classes_]
+    out = part[["example_id", "paragraph_id", "target", "split", "label"]].reset_index(drop=True).copy()
+    out["pred"] = [classes[i] for i in proba.argmax(axis=1)]
+    for k, c in enumerate(classes):
+        out[f"prob_{c}"] = proba[:, k]
+    return out
+
+
+def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
+          say: Callable[..., None] = print) -> Path:
+    started = time.perf_counter()
+    config_hash = cfg.config_hash()
+    run_id = run_id_for(cfg.name, config_hash)
+    output_dir = Path(cfg.output_dir)
+    schema, task = cfg.label_schema, cfg.task
+    classes = schema.classes_for(task)
+    say(f"stance.train: {cfg.name} ({task}, {cfg.model.kind} {getattr(cfg.model, 'classifier', '')}) "
+        f"-> run {run_id}")
+
+    # Everything that can fail on bad input happens before the run folder exists.
+    data_path = resolve_data_path(cfg.data.path)
+    paragraphs = ingest(cfg.data, cfg.corpus, schema)
+    examples = build_examples(paragraphs, task, schema, getattr(cfg.data.labels, task))
+    assignment = assign_splits(examples, cfg.split, cfg.seed)
+    examples = attach_split(examples, assignment)
+    sizes = examples["split"].value_counts().to_dict()
+    say(f"  data: {len(paragraphs)} paragraphs, {len(examples)} {task} examples "
+        f"(train {sizes.get('train', 0)} / val {sizes.get('val', 0)} / test {sizes.get('test', 0)}), "
+        f"{paragraphs['cluster_id'].nunique()} story clusters kept whole")
+
+    check_trainable(examples, task)
+
+    earlier = previous_runs(output_dir, run_id)
+    staging = begin_run(output_dir, run_id, resume=resume, fresh=fresh)
+    record: dict[str, Any] = {
+        "run_id": run_id, "status": "running", "name": cfg.name, "task": task,
+        "config_hash": config_hash, "seed": cfg.seed, "started": now(), "environment": environment(),
+        "data": {"path": str(data_path), "sources": data_sources(data_path),
+                 "paragraphs": len(paragraphs), "examples": len(examples),
+                 "fingerprint": examples_fingerprint(examples)},
+        "split": {"sizes": {k: int(v) for k, v in sizes.items()}, "group_by": cfg.split.group_by,
+                  "groups": int(assignment["group"].nunique())},
+    }
+    files.write_text(staging / "config.yaml", yaml.safe_dump(cfg.canonical(), sort_keys=False, allow_unicode=True))
+    files.write_json(staging / "run.json", record)
+    files.write_csv(staging / "split.csv", assignment)
+
+    train_part = examples[examples["split"] == "train"]
+    val_part = examples[examples["split"] == "val"]
+    test_part = examples[examples["split"] == "test"]
+    model, tuning = fit_with_tuning(cfg, train_part, val_part, say)
+    predictions = pd.concat([predict_frame(model, part) for part in (val_part, test_part) if not part.empty],
+                            ignore_index=True)
+    metrics = evaluate_predictions(predictions, classes, by_target=task == "stance")
+    metrics["majority_baseline_test"] = majority_baseline(train_part["label"], test_part["label"], classes)
+
+    (staging / "model").mkdir(exist_ok=True)
+    joblib.dump(model, staging / "model" / "model.joblib")
+    files.write_json(staging / "model" / "model.json", {
+        "kind": cfg.model.kind, "task": task, "classes": [str(c) for c in model.classes_],
+        "feature_columns": FEATURE_COLUMNS, "format": "joblib", "sklearn_pipeline": True})
+    files.write_csv(staging / "tuning.csv", tuning)
+    files.write_parquet(staging / "predictions.parquet", predictions)
+    files.write_json(staging / "metrics.json", metrics)
+    files.write_text(staging / "README.md", model_card(cfg, record, metrics))
+    record.update(status="complete", finished=now(), seconds=round(time.perf_counter() - started, 2),
+                  same_config_as=[p.name for p in earlier])
+    files.write_json(staging / "run.json", record)
+    run_dir = finish_run(staging, output_dir, run_id)
+
+    test = metrics.get("test", {})
+    say(f"  test macro-F1 {test.get('macro_f1', float('nan')):.3f}  accuracy {test.get('accuracy', float('nan')):.3f}"
+        f"  (majority-class baseline macro-F1 {metrics['majority_baseline_test']['macro_f1']:.3f})")
+    if "val" in metrics:
+        say(f"  val  macro-F1 {metrics['val']['macro_f1']:.3f}")
+    if earlier:
+        say(f"  same config as {', '.join(p.name for p in earlier)}: kept both")
+    say(f"  wrote {run_dir} in {time.perf_counter() - started:.1f} s")
+    return run_dir
+
+
+def model_card(cfg: TrainConfig, record: dict[str, Any], metrics: dict[str, Any]) -> str:
+    lines = [f"# {record['run_id']}", "",
+             f"Task **{cfg.task}**, model **{cfg.model.kind}**"
+             + (f" ({cfg.model.classifier}, {cfg.model.features} n-grams)" if cfg.model.kind == "tfidf" else "")
+             + f", seed {cfg.seed}.", "",
+             f"Data: `{record['data']['path']}`, {record['data']['examples']} examples; split by "
+             f"{cfg.split.group_by} into {record['split']['sizes']}.", "",
+             "| split | n | macro-F1 | accuracy |", "|---|---|---|---|"]
+    for split in ("val", "test"):
+        if split in metrics:
+            m = metrics[split]
+            lines.append(f"| {split} | {m['n']} | {m['macro_f1']:.3f} | {m['accuracy']:.3f} |")
+    base = metrics["majority_baseline_test"]
+    lines += ["", f"Majority-class baseline on test ({base['label']}): macro-F1 {base['macro_f1']:.3f}.", "",
+              "Per-class scores on test:", "", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    for c, s in metrics.get("test", {}).get("per_class", {}).items():
+        lines.append(f"| {c} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |")
+    lines += ["", "Files: `config.yaml` (resolved config), `run.json` (environment, data fingerprint), "
+              "`split.csv`, `metrics.json`, `predictions.parquet`, `tuning.csv`, `model/`.", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
