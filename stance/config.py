@@ -29,6 +29,8 @@ class Strict(BaseModel):
 
 class LabelSchema(Strict):
     actors: dict[str, list[str]]
+    # Phrases that contain an alias but are not the actor ("Latin America" is not the US).
+    actor_ignore: list[str] = Field(default_factory=list)
     stance_classes: list[str]
     framing_classes: list[str]
     sentiment_classes: list[str]

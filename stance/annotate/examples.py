@@ -58,7 +58,7 @@ def build_examples(paragraphs: pd.DataFrame, task: str, schema: LabelSchema,
     classes = schema.classes_for(task)
     problems: list[str] = []
     rows: list[dict[str, Any]] = []
-    gazetteer = Gazetteer(schema.actors) if task == "stance" else None
+    gazetteer = Gazetteer.from_schema(schema) if task == "stance" else None
     for row in paragraphs.to_dict("records"):
         value = row[label_column]
         if task != "stance":

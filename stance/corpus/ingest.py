@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,6 +28,7 @@ from stance.errors import StanceError
 log = logging.getLogger(__name__)
 
 PAGE_SUFFIXES = {".txt", ".md", ".text"}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 BASE_COLUMNS = ["paragraph_id", "doc_id", "source", "source_row", "start", "end", "outlet", "date",
                 "title", "url", "wire", "text", "text_sha1", "n_words", "actors", "actor_spans",
                 "dup_group", "cluster_id"]
@@ -60,8 +62,12 @@ def text_hash(text: str) -> str:
 def parse_date(value: Any, dayfirst: bool, where: str) -> str | None:
     if value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == "":
         return None
+    text = str(value).strip()
     try:
-        return pd.to_datetime(str(value).strip(), dayfirst=dayfirst).date().isoformat()
+        # ISO dates are unambiguous; only other forms need the day-first convention.
+        if _ISO_DATE.match(text):
+            return pd.Timestamp(text[:10]).date().isoformat()
+        return pd.to_datetime(text, dayfirst=dayfirst).date().isoformat()
     except (ValueError, OverflowError):
         raise StanceError(f"{where}: cannot read date {value!r}") from None
 
@@ -93,7 +99,7 @@ def ingest(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema,
 
 def annotate_structure(frame: pd.DataFrame, corpus: CorpusConfig, schema: LabelSchema) -> pd.DataFrame:
     """Add actor mentions, near-duplicate groups and story clusters."""
-    gazetteer = Gazetteer(schema.actors)
+    gazetteer = Gazetteer.from_schema(schema)
     mentions = [gazetteer.find(text) for text in frame["text"]]
     frame["actors"] = [[a for a in gazetteer.actors if a in {m.actor for m in ms}] for ms in mentions]
     frame["actor_spans"] = [[{"actor": m.actor, "start": m.start, "end": m.end} for m in ms]

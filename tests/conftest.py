@@ -1,0 +1,96 @@
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from stance.config import corpus_defaults
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO.parent / "shared" / "seeds"
+
+
+@pytest.fixture(scope="session")
+def defaults():
+    return corpus_defaults()
+
+
+@pytest.fixture
+def seeds_dir():
+    if not SEEDS.is_dir():
+        pytest.skip("../shared/seeds is not present beside the checkout")
+    return SEEDS
+
+
+# An aggregator page in the shape of the scraped ones, written for these tests.
+AGGREGATOR_PAGE = """logo
+Harbour talks resume between the two rival ports
+
+Harbour talks resume between the two rival ports
+Gazette Weekly03-04-2025
+The port authority said on Monday that talks with the northern harbour would resume next week, after a pause of
+three months
+.
+Live Events
+Officials from Moscow and Kyiv were not invited, a spokesman said, adding that the talks concerned only cargo fees.
+Try Our AI Features
+Comments
+No comments yet...
+Related Articles
+
+River Post
+12 minutes ago
+- River Post
+Bridge repairs delayed again as budget dispute drags on
+The city council said the bridge would stay closed until autumn. STORY CONTINUES BELOW THIS AD Engineers had warned about cracks in the main span for years. The mayor blamed Washington for cutting grants. About the Author Jane Doe writes about infrastructure.
+
+Valley Times
+an hour ago
+- Valley Times
+Farmers welcome early rain across the valley
+Farmers across the valley welcomed early rain on Tuesday, saying it would help the winter wheat after a dry autumn.
+DOWNLOAD THE APP
+Recent
+A teaser headline about something else entirely that must not reach the corpus.
+"""
+
+
+@pytest.fixture
+def aggregator_page(tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "page.txt").write_text(AGGREGATOR_PAGE, encoding="utf-8")
+    return folder
+
+
+def write_labelled_table(path: Path, n_docs: int = 40, paragraphs_per_doc: int = 3) -> Path:
+    """A small labelled JSONL table whose framing depends on words the model can learn."""
+    vocab = {
+        "neutral": "officials met to discuss the schedule and agenda of the meeting",
+        "pro-Russia": "Moscow defends its legitimate security interests against Western pressure",
+        "pro-Ukraine": "Kyiv defenders resist the invasion and protect Ukrainian towns",
+        "pro-West": "NATO allies show unity and strengthen deterrence across the alliance",
+    }
+    filler = ("harbour winter budget council river market railway school bridge festival election "
+              "factory harvest museum airport hospital village library stadium tunnel").split()
+    rng = random.Random(0)
+    classes = list(vocab)
+    with path.open("w", encoding="utf-8") as handle:
+        for d in range(n_docs):
+            framing = classes[d % 4]
+            for p in range(paragraphs_per_doc):
+                # Distinct filler keeps paragraphs from looking like syndicated copies of each other.
+                words = " ".join(rng.sample(filler, 8))
+                text = f"{words.capitalize()}: {vocab[framing]}, said a source in Russia."
+                handle.write(json.dumps({
+                    "doc_id": f"doc{d}", "outlet": f"Outlet {d % 3}", "date": f"2025-01-{1 + d % 28:02d}",
+                    "text": text, "framing": framing,
+                    "sentiment": ["negative", "neutral", "positive"][(d + p) % 3],
+                    "stance": {"Russia": ["favourable", "unfavourable", "neutral"][d % 3]},
+                }) + "\n")
+    return path
+
+
+@pytest.fixture
+def labelled_table(tmp_path):
+    return write_labelled_table(tmp_path / "labelled.jsonl")

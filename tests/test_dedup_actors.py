@@ -1,0 +1,47 @@
+from stance.config import DedupConfig, LabelSchema, corpus_defaults
+from stance.corpus.actors import Gazetteer
+from stance.corpus.dedup import cluster
+
+WIRE_A = ("The defence ministry said on Thursday that military ties between the two countries were operating "
+          "at a high level and would be expanded through joint exercises and training programmes next year.")
+WIRE_B = ("A spokesman added that cooperation would also cover logistics, medical support and search and rescue "
+          "operations in remote northern regions, according to a statement posted online.")
+OTHER = ("Farmers in the southern valley reported an early harvest of apricots this season, with prices at "
+         "local markets falling by a third compared with last summer.")
+
+
+def test_merged_wire_paragraphs_are_near_duplicates_and_tie_their_documents():
+    # Outlet 1 prints the two wire paragraphs separately, outlet 2 merges them into one.
+    ids = ["o1:0:0", "o1:0:1", "o2:0:0", "o3:0:0"]
+    docs = ["o1:0", "o1:0", "o2:0", "o3:0"]
+    texts = [WIRE_A, WIRE_B, WIRE_A + " " + WIRE_B, OTHER]
+    result = cluster(ids, docs, texts, DedupConfig())
+    assert result.cluster_id[0] == result.cluster_id[1] == result.cluster_id[2]
+    assert result.cluster_id[3] != result.cluster_id[0]
+    assert result.dup_group[0] == result.dup_group[2]
+    assert result.dup_group[3] not in result.dup_group[:3]
+
+
+def test_cluster_ids_do_not_depend_on_row_order():
+    ids = ["a:0:0", "b:0:0", "c:0:0"]
+    docs = ["a:0", "b:0", "c:0"]
+    texts = [WIRE_A, WIRE_A.replace("Thursday", "Friday"), OTHER]
+    forward = cluster(ids, docs, texts, DedupConfig())
+    backward = cluster(ids[::-1], docs[::-1], texts[::-1], DedupConfig())
+    assert forward.cluster_id == backward.cluster_id[::-1]
+
+
+def test_gazetteer_is_case_sensitive_whole_word_and_longest_first():
+    gazetteer = Gazetteer({"US": ["U.S.", "US", "United States", "America"], "West": ["EU", "European Union"]},
+                          ignore=["Latin America"])
+    text = "Let us see: the U.S. and the European Union, but not Latin America, nor EUR or USB. America agreed."
+    found = [(m.actor, text[m.start:m.end]) for m in gazetteer.find(text)]
+    assert found == [("US", "U.S."), ("West", "European Union"), ("US", "America")]
+
+
+def test_default_actor_aliases_cover_the_common_names():
+    _, schema = corpus_defaults()
+    gazetteer = Gazetteer.from_schema(schema)
+    text = "Putin, Zelenskyy, Xi Jinping, the White House and NATO met; the Kremlin and Kyiv disagreed."
+    assert gazetteer.actors_in(text) == ["Russia", "Ukraine", "China", "US", "West"]
+    assert isinstance(schema, LabelSchema)
