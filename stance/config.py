@@ -214,7 +214,9 @@ class TrainConfig(Strict):
         return self.model_dump(mode="json", by_alias=True)
 
     def config_hash(self) -> str:
-        blob = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        # Where a run is written does not change the experiment, so it does not change the id.
+        content = {k: v for k, v in self.canonical().items() if k != "output_dir"}
+        blob = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 

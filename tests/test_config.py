@@ -52,6 +52,7 @@ def test_hash_changes_with_content_and_is_stable(tmp_path):
     path = write(tmp_path, "name: x\n")
     assert load_config(path).config_hash() == load_config(path).config_hash()
     assert load_config(path).config_hash() != load_config(path, ["seed=1"]).config_hash()
+    assert load_config(path).config_hash() == load_config(path, ["output_dir=elsewhere"]).config_hash()
 
 
 def test_section_fields_replace_defaults_one_level_deep(tmp_path):
