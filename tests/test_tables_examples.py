@@ -84,3 +84,21 @@ def test_no_labelled_rows_is_a_clear_error(tmp_path, defaults):
     frame, schema = _table(tmp_path, defaults, [{"text": "Nothing.", "framing": None}])
     with pytest.raises(StanceError, match="no paragraph has a framing label"):
         build_examples(frame, "framing", schema, "framing")
+
+
+def test_parquet_table_and_datasets_round_trip(tmp_path, defaults):
+    import pandas as pd
+
+    from stance.corpus.ingest import to_dataset
+
+    corpus, schema = defaults
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"text": ["Kyiv and Moscow spoke.", "Beijing replied."], "outlet": ["A", "B"],
+                  "framing": ["neutral", "neutral"]}).to_parquet(path)
+    frame = ingest(DataConfig(path=str(path)), corpus, schema)
+    dataset = to_dataset(frame)
+    assert dataset.num_rows == 2 and "actor_spans" in dataset.column_names
+    back = dataset.to_pandas()
+    assert list(back["paragraph_id"]) == ["t:1:0", "t:2:0"]
+    assert list(back["framing"]) == ["neutral", "neutral"]
+    assert list(back["actors"].map(list)) == [["Russia", "Ukraine"], ["China"]]
