@@ -47,7 +47,10 @@ class Gazetteer:
     def find_actor(self, text: str, actor: str) -> list[Mention]:
         return [m for m in self.find(text) if m.actor == actor]
 
-    def actors_in(self, text: str) -> list[str]:
-        """Mentioned actors in the gazetteer's order (stable across runs)."""
-        found = {m.actor for m in self.find(text)}
+    def actors_of(self, mentions: list[Mention]) -> list[str]:
+        """The actors behind some mentions, once each, in the gazetteer's order (stable across runs)."""
+        found = {m.actor for m in mentions}
         return [a for a in self.actors if a in found]
+
+    def actors_in(self, text: str) -> list[str]:
+        return self.actors_of(self.find(text))

@@ -101,7 +101,7 @@ def annotate_structure(frame: pd.DataFrame, corpus: CorpusConfig, schema: LabelS
     """Add actor mentions, near-duplicate groups and story clusters."""
     gazetteer = Gazetteer.from_schema(schema)
     mentions = [gazetteer.find(text) for text in frame["text"]]
-    frame["actors"] = [[a for a in gazetteer.actors if a in {m.actor for m in ms}] for ms in mentions]
+    frame["actors"] = [gazetteer.actors_of(ms) for ms in mentions]
     frame["actor_spans"] = [[{"actor": m.actor, "start": m.start, "end": m.end} for m in ms]
                             for ms in mentions]
     result = cluster(list(frame["paragraph_id"]), list(frame["doc_id"]), list(frame["text"]), corpus.dedup)
