@@ -186,14 +186,41 @@ class TfidfModel(Strict):
         return grid
 
 
-ModelConfig = Annotated[Union[TfidfModel], Field(discriminator="kind")]
-MODEL_KINDS = ("tfidf",)
+class TransformerModel(Strict):
+    kind: Literal["transformer"] = "transformer"
+    # A short alias (see stance.models.pretrained.ALIASES) or a local folder with config.json.
+    model: str = "minilm"
+    max_length: int = Field(256, ge=16, le=8192)
+    # head: keep the start of a long paragraph; around_target: keep a window around the first
+    # mention of the stance target; auto: around_target for stance, head otherwise.
+    truncation: Literal["auto", "head", "around_target"] = "auto"
+    epochs: float = Field(6.0, gt=0)
+    batch_size: int = Field(16, ge=1)
+    eval_batch_size: int = Field(64, ge=1)
+    grad_accum: int = Field(1, ge=1)
+    learning_rate: float = Field(5e-5, gt=0)
+    weight_decay: float = Field(0.01, ge=0)
+    warmup_ratio: float = Field(0.1, ge=0, lt=1)
+    scheduler: Literal["linear", "cosine", "constant_with_warmup"] = "linear"
+    class_weight: Literal["balanced"] | None = "balanced"
+    # Evaluations (once per epoch) without a better validation macro-F1 before stopping; null: never.
+    early_stopping_patience: int | None = Field(2, ge=1)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    # auto: bf16 on a GPU that has it, else fp16 on a GPU, fp32 on the CPU.
+    precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"
+
+
+ModelConfig = Annotated[Union[TfidfModel, TransformerModel], Field(discriminator="kind")]
+MODEL_KINDS = ("tfidf", "transformer")
 
 
 class TrainConfig(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     task: Literal["framing", "sentiment", "stance"] = "framing"
+    # Seeds the split, and the model unless `seeds` is given.
     seed: int = 13
+    # Model seeds trained on the same split; results are reported per seed and as mean +- sd.
+    seeds: list[int] = Field(default_factory=list)
     data: DataConfig = DataConfig()
     label_schema: LabelSchema = Field(alias="schema")
     corpus: CorpusConfig
@@ -208,6 +235,16 @@ class TrainConfig(Strict):
         if isinstance(data, dict) and isinstance(data.get("model"), dict) and "kind" not in data["model"]:
             data = {**data, "model": {"kind": "tfidf", **data["model"]}}
         return data
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds: list[int]) -> list[int]:
+        if len(set(seeds)) != len(seeds):
+            raise ValueError("seeds must be distinct")
+        return seeds
+
+    def model_seeds(self) -> list[int]:
+        return list(self.seeds) or [self.seed]
 
     def canonical(self) -> dict[str, Any]:
         """The resolved config as plain data, with the file's own key names."""

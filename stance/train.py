@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 import itertools
+import json
+import shutil
 import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-import joblib
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -25,7 +28,8 @@ from stance.config import TrainConfig, load_config
 from stance.corpus.ingest import PAGE_SUFFIXES, ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
 from stance.evaluate import classification_metrics, evaluate_predictions, majority_baseline
-from stance.models import build_model
+from stance.models import build_model, save_model
+from stance.models.pretrained import resolve_model_path
 from stance.runs import begin_run, environment, file_sha256, finish_run, now, previous_runs, run_id_for
 from stance.splits import assign_splits, attach_split
 
@@ -83,23 +87,35 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[FEATURE_COLUMNS].reset_index(drop=True)
 
 
-def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame,
-                    say: Callable[..., None]) -> tuple[Any, pd.DataFrame]:
-    """Fit every grid point on train, keep the best by validation macro-F1 (first on ties)."""
+def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, seed: int, work_dir: Path,
+                    say: Callable[..., None]) -> tuple[Any, pd.DataFrame, dict[str, Any]]:
+    """Fit every grid point on train, keep the best by validation macro-F1 (first on ties).
+
+    Models whose fit takes an `eval_set` (transformers) select their best epoch on the
+    validation split themselves and checkpoint into `work_dir`.
+    """
     grid = cfg.model.tune if cfg.model.kind == "tfidf" else {}
     keys = list(grid)
     combos = list(itertools.product(*(grid[k] for k in keys))) or [()]
     if len(combos) > 1 and val.empty:
         raise StanceError("model.tune needs a validation split: set split.val_size above 0")
     classes = cfg.label_schema.classes_for(cfg.task)
-    rows, best, best_score = [], None, -1.0
+    rows, best, best_score, best_info = [], None, -1.0, {}
     for combo in combos:
         params = dict(zip(keys, combo))
         model_cfg = cfg.model.model_copy(update=params)
-        model = build_model(model_cfg, cfg.task, cfg.seed)
+        model = build_model(model_cfg, cfg.task, seed)
         started = time.perf_counter()
-        model.fit(features(train), train["label"].to_numpy())
+        if "eval_set" in inspect.signature(model.fit).parameters:
+            model.fit(features(train), train["label"].to_numpy(),
+                      eval_set=(features(val), val["label"].to_numpy()) if not val.empty else None,
+                      work_dir=work_dir, progress=lambda message: say(f"    {message}"))
+        else:
+            model.fit(features(train), train["label"].to_numpy())
         fit_seconds = time.perf_counter() - started
+        info = {"fit_seconds": round(fit_seconds, 3), "train_examples": len(train),
+                "examples_per_second": round(len(train) / fit_seconds, 2) if fit_seconds > 0 else None,
+                **getattr(model, "fit_info_", {})}
         score = (classification_metrics(val["label"], model.predict(features(val)), classes)["macro_f1"]
                  if not val.empty else float("nan"))
         rows.append({**{k: str(v) for k, v in params.items()}, "val_macro_f1": score,
@@ -107,8 +123,8 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame,
         if len(combos) > 1:
             say(f"  tune {params}: val macro-F1 {score:.3f}")
         if best is None or score > best_score:
-            best, best_score = model, score
-    return best, pd.DataFrame(rows)
+            best, best_score, best_info = model, score, info
+    return best, pd.DataFrame(rows), best_info
 
 
 def predict_frame(model: Any, part: pd.DataFrame) -> pd.DataFrame:
@@ -121,6 +137,70 @@ def predict_frame(model: Any, part: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def seed_dir(staging: Path, seed: int) -> Path:
+    return staging / "seeds" / f"seed-{seed}"
+
+
+def train_one_seed(cfg: TrainConfig, examples: pd.DataFrame, seed: int, staging: Path,
+                   say: Callable[..., None]) -> dict[str, Any]:
+    """Fit, predict and save one model seed; `fit.json` is written last and marks it done."""
+    folder = seed_dir(staging, seed)
+    if (folder / "fit.json").is_file():
+        say(f"  seed {seed}: already done, kept")
+        return json.loads((folder / "fit.json").read_text(encoding="utf-8"))
+    say(f"  seed {seed}: fitting {cfg.model.kind}")
+    train_part = examples[examples["split"] == "train"]
+    val_part = examples[examples["split"] == "val"]
+    test_part = examples[examples["split"] == "test"]
+    checkpoints = staging / "checkpoints" / f"seed-{seed}"
+    model, tuning, info = fit_with_tuning(cfg, train_part, val_part, seed, checkpoints, say)
+    predictions = pd.concat([predict_frame(model, part) for part in (val_part, test_part) if not part.empty],
+                            ignore_index=True)
+    predictions.insert(0, "seed", seed)
+    save_model(model, folder / "model", cfg.model.kind, cfg.task, {"seed": seed, "feature_columns": FEATURE_COLUMNS})
+    files.write_csv(folder / "tuning.csv", tuning)
+    files.write_parquet(folder / "predictions.parquet", predictions)
+    files.write_json(folder / "fit.json", {"seed": seed, **info})
+    # Checkpoints hold optimizer state (about three times the model); the saved model replaces them.
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    return json.loads((folder / "fit.json").read_text(encoding="utf-8"))
+
+
+def mean_sd(values: list[float]) -> dict[str, Any]:
+    arr = np.asarray(values, dtype=float)
+    return {"mean": float(arr.mean()), "sd": float(arr.std(ddof=1)) if len(arr) > 1 else None, "n": len(arr)}
+
+
+def summarize_seeds(predictions: pd.DataFrame, classes: list[str], task: str,
+                    seeds: list[int]) -> dict[str, Any]:
+    """Metrics of the first seed's model (the one `predict` uses) plus per-seed scores and mean +- sd."""
+    per_seed = {}
+    for seed in seeds:
+        per_seed[str(seed)] = evaluate_predictions(predictions[predictions["seed"] == seed], classes,
+                                                   by_target=task == "stance")
+    metrics: dict[str, Any] = dict(per_seed[str(seeds[0])])
+    metrics["seeds"] = seeds
+    metrics["per_seed"] = {seed: {split: {k: m[k] for k in ("n", "macro_f1", "accuracy")}
+                                  for split, m in by_split.items()} for seed, by_split in per_seed.items()}
+    metrics["summary"] = {split: {k: mean_sd([per_seed[str(s)][split][k] for s in seeds])
+                                  for k in ("macro_f1", "accuracy")}
+                          for split in ("val", "test") if split in per_seed[str(seeds[0])]}
+    return metrics
+
+
+def check_resumable(staging: Path, fingerprint: str) -> None:
+    """Resuming on different data would mix two experiments in one run folder."""
+    earlier = staging / "run.json"
+    if earlier.is_file():
+        try:
+            previous = json.loads(earlier.read_text(encoding="utf-8"))["data"]["fingerprint"]
+        except (ValueError, KeyError):
+            return
+        if previous != fingerprint:
+            raise StanceError(f"{staging}: the data changed since this run was interrupted; "
+                              "pass --fresh to discard it and start again")
+
+
 def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
           say: Callable[..., None] = print) -> Path:
     started = time.perf_counter()
@@ -129,8 +209,9 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
     output_dir = Path(cfg.output_dir)
     schema, task = cfg.label_schema, cfg.task
     classes = schema.classes_for(task)
-    say(f"stance.train: {cfg.name} ({task}, {cfg.model.kind} {getattr(cfg.model, 'classifier', '')}) "
-        f"-> run {run_id}")
+    seeds = cfg.model_seeds()
+    say(f"stance.train: {cfg.name} ({task}, {cfg.model.kind} {getattr(cfg.model, 'classifier', '')}"
+        f"{getattr(cfg.model, 'model', '')}) -> run {run_id}")
 
     # Everything that can fail on bad input happens before the run folder exists.
     data_path = resolve_data_path(cfg.data.path)
@@ -142,17 +223,21 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
     say(f"  data: {len(paragraphs)} paragraphs, {len(examples)} {task} examples "
         f"(train {sizes.get('train', 0)} / val {sizes.get('val', 0)} / test {sizes.get('test', 0)}), "
         f"{paragraphs['cluster_id'].nunique()} story clusters kept whole")
-
     check_trainable(examples, task)
+    if cfg.model.kind == "transformer":
+        resolve_model_path(cfg.model.model)  # a missing model fails here, not after the folder exists
+    fingerprint = examples_fingerprint(examples)
 
     earlier = previous_runs(output_dir, run_id)
+    if resume:
+        check_resumable(output_dir / f"{run_id}.partial", fingerprint)
     staging = begin_run(output_dir, run_id, resume=resume, fresh=fresh)
     record: dict[str, Any] = {
         "run_id": run_id, "status": "running", "name": cfg.name, "task": task,
-        "config_hash": config_hash, "seed": cfg.seed, "started": now(), "environment": environment(),
+        "config_hash": config_hash, "seed": cfg.seed, "seeds": seeds, "started": now(),
+        "environment": environment(),
         "data": {"path": str(data_path), "sources": data_sources(data_path),
-                 "paragraphs": len(paragraphs), "examples": len(examples),
-                 "fingerprint": examples_fingerprint(examples)},
+                 "paragraphs": len(paragraphs), "examples": len(examples), "fingerprint": fingerprint},
         "split": {"sizes": {k: int(v) for k, v in sizes.items()}, "group_by": cfg.split.group_by,
                   "groups": int(assignment["group"].nunique())},
     }
@@ -160,32 +245,31 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
     files.write_json(staging / "run.json", record)
     files.write_csv(staging / "split.csv", assignment)
 
-    train_part = examples[examples["split"] == "train"]
-    val_part = examples[examples["split"] == "val"]
-    test_part = examples[examples["split"] == "test"]
-    model, tuning = fit_with_tuning(cfg, train_part, val_part, say)
-    predictions = pd.concat([predict_frame(model, part) for part in (val_part, test_part) if not part.empty],
+    fits = {str(seed): train_one_seed(cfg, examples, seed, staging, say) for seed in seeds}
+    predictions = pd.concat([pd.read_parquet(seed_dir(staging, s) / "predictions.parquet") for s in seeds],
                             ignore_index=True)
-    metrics = evaluate_predictions(predictions, classes, by_target=task == "stance")
-    metrics["majority_baseline_test"] = majority_baseline(train_part["label"], test_part["label"], classes)
+    metrics = summarize_seeds(predictions, classes, task, seeds)
+    train_labels = examples.loc[examples["split"] == "train", "label"]
+    test_labels = examples.loc[examples["split"] == "test", "label"]
+    metrics["majority_baseline_test"] = majority_baseline(train_labels, test_labels, classes)
 
-    (staging / "model").mkdir(exist_ok=True)
-    joblib.dump(model, staging / "model" / "model.joblib")
-    files.write_json(staging / "model" / "model.json", {
-        "kind": cfg.model.kind, "task": task, "classes": [str(c) for c in model.classes_],
-        "feature_columns": FEATURE_COLUMNS, "format": "joblib", "sklearn_pipeline": True})
-    files.write_csv(staging / "tuning.csv", tuning)
     files.write_parquet(staging / "predictions.parquet", predictions)
     files.write_json(staging / "metrics.json", metrics)
-    files.write_text(staging / "README.md", model_card(cfg, record, metrics))
+    shutil.rmtree(staging / "checkpoints", ignore_errors=True)
     record.update(status="complete", finished=now(), seconds=round(time.perf_counter() - started, 2),
-                  same_config_as=[p.name for p in earlier])
+                  same_config_as=[p.name for p in earlier],
+                  models={str(s): f"seeds/seed-{s}/model" for s in seeds},
+                  fits={s: {k: v for k, v in fit.items() if k != "log"} for s, fit in fits.items()})
+    files.write_text(staging / "README.md", model_card(cfg, record, metrics))
     files.write_json(staging / "run.json", record)
     run_dir = finish_run(staging, output_dir, run_id)
 
     test = metrics.get("test", {})
     say(f"  test macro-F1 {test.get('macro_f1', float('nan')):.3f}  accuracy {test.get('accuracy', float('nan')):.3f}"
         f"  (majority-class baseline macro-F1 {metrics['majority_baseline_test']['macro_f1']:.3f})")
+    if len(seeds) > 1:
+        s = metrics["summary"]["test"]["macro_f1"]
+        say(f"  test macro-F1 over {s['n']} seeds: {s['mean']:.3f} +- {s['sd']:.3f}")
     if "val" in metrics:
         say(f"  val  macro-F1 {metrics['val']['macro_f1']:.3f}")
     if earlier:
@@ -194,25 +278,39 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
     return run_dir
 
 
+def describe_model(cfg: TrainConfig) -> str:
+    m = cfg.model
+    if m.kind == "tfidf":
+        return f"TF-IDF ({m.classifier}, {m.features} n-grams)"
+    return f"fine-tuned transformer `{m.model}` (max {m.max_length} tokens, truncation {m.truncation})"
+
+
 def model_card(cfg: TrainConfig, record: dict[str, Any], metrics: dict[str, Any]) -> str:
+    seeds = metrics["seeds"]
     lines = [f"# {record['run_id']}", "",
-             f"Task **{cfg.task}**, model **{cfg.model.kind}**"
-             + (f" ({cfg.model.classifier}, {cfg.model.features} n-grams)" if cfg.model.kind == "tfidf" else "")
-             + f", seed {cfg.seed}.", "",
+             f"Task **{cfg.task}**, {describe_model(cfg)}; split seed {cfg.seed}, model seeds "
+             f"{', '.join(map(str, seeds))}.", "",
              f"Data: `{record['data']['path']}`, {record['data']['examples']} examples; split by "
              f"{cfg.split.group_by} into {record['split']['sizes']}.", "",
+             f"Scores of the seed-{seeds[0]} model (the one `stance.predict` uses):", "",
              "| split | n | macro-F1 | accuracy |", "|---|---|---|---|"]
     for split in ("val", "test"):
         if split in metrics:
             m = metrics[split]
             lines.append(f"| {split} | {m['n']} | {m['macro_f1']:.3f} | {m['accuracy']:.3f} |")
+    if len(seeds) > 1:
+        lines += ["", f"Over {len(seeds)} seeds (mean +- sd):", ""]
+        for split, scores in metrics["summary"].items():
+            lines.append(f"- {split}: macro-F1 {scores['macro_f1']['mean']:.3f} +- {scores['macro_f1']['sd']:.3f}, "
+                         f"accuracy {scores['accuracy']['mean']:.3f} +- {scores['accuracy']['sd']:.3f}")
     base = metrics["majority_baseline_test"]
     lines += ["", f"Majority-class baseline on test ({base['label']}): macro-F1 {base['macro_f1']:.3f}.", "",
               "Per-class scores on test:", "", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for c, s in metrics.get("test", {}).get("per_class", {}).items():
         lines.append(f"| {c} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |")
-    lines += ["", "Files: `config.yaml` (resolved config), `run.json` (environment, data fingerprint), "
-              "`split.csv`, `metrics.json`, `predictions.parquet`, `tuning.csv`, `model/`.", ""]
+    lines += ["", "Files: `config.yaml` (resolved config), `run.json` (environment, data fingerprint, fit times), "
+              "`split.csv`, `metrics.json`, `predictions.parquet` (all seeds, `seed` column), and per seed "
+              "`seeds/seed-N/` with `model/`, `tuning.csv`, `fit.json`.", ""]
     return "\n".join(lines)
 
 

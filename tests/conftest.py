@@ -94,3 +94,35 @@ def write_labelled_table(path: Path, n_docs: int = 40, paragraphs_per_doc: int =
 @pytest.fixture
 def labelled_table(tmp_path):
     return write_labelled_table(tmp_path / "labelled.jsonl")
+
+
+def build_tiny_encoder(folder: Path, words: list[str]) -> Path:
+    """A randomly initialised 2-layer BERT with a word-level vocabulary, saved like a pretrained model.
+
+    It goes through exactly the loading code a real encoder does (AutoTokenizer and
+    AutoModelForSequenceClassification from a folder), at a size that trains in seconds.
+    """
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    chars = list("abcdefghijklmnopqrstuvwxyz0123456789.,:;'\"-")
+    vocab = list(dict.fromkeys(specials + sorted(set(words)) + chars + ["##" + c for c in chars]))
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    BertTokenizerFast(vocab=str(folder / "vocab.txt"), do_lower_case=True).save_pretrained(folder)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=128)
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory):
+    pytest.importorskip("torch")
+    words = []
+    table = write_labelled_table(tmp_path_factory.mktemp("vocab") / "t.jsonl")
+    for line in table.read_text(encoding="utf-8").splitlines():
+        words += [w.strip(".,:").lower() for w in json.loads(line)["text"].split()]
+    return build_tiny_encoder(tmp_path_factory.mktemp("tiny-encoder"), words)

@@ -2,13 +2,13 @@ import json
 import subprocess
 import sys
 
-import joblib
 import pandas as pd
 import pytest
 
 from stance.config import load_config
 from stance.errors import StanceError
-from stance.train import FEATURE_COLUMNS, train
+from stance.models import load_model
+from stance.train import FEATURE_COLUMNS, predict_frame, train
 
 QUIET = lambda *a, **k: None  # noqa: E731
 
@@ -23,8 +23,9 @@ def config(tmp_path, labelled_table):
 
 def test_a_run_leaves_a_complete_record(config):
     run = train(load_config(config), say=QUIET)
-    for name in ("config.yaml", "run.json", "split.csv", "metrics.json", "predictions.parquet", "tuning.csv",
-                 "README.md", "model/model.joblib", "model/model.json"):
+    seed = "seeds/seed-13/"
+    for name in ("config.yaml", "run.json", "split.csv", "metrics.json", "predictions.parquet", "README.md",
+                 seed + "tuning.csv", seed + "fit.json", seed + "model/model.joblib", seed + "model/model.json"):
         assert (run / name).is_file(), name
     record = json.loads((run / "run.json").read_text())
     assert record["status"] == "complete" and record["run_id"] == run.name
@@ -38,12 +39,59 @@ def test_a_run_leaves_a_complete_record(config):
     assert ((probs.sum(axis=1) - 1).abs() < 1e-6).all()
     assert set(predictions["split"]) == {"val", "test"}
     # The saved model predicts what the run recorded.
-    model = joblib.load(run / "model" / "model.joblib")
+    model = load_model(run / record["models"]["13"])
     test = predictions[predictions["split"] == "test"]
     split = pd.read_csv(run / "split.csv")
     assert set(test["paragraph_id"]) == set(split.loc[split["split"] == "test", "paragraph_id"])
-    assert len(tuningrows := pd.read_csv(run / "tuning.csv")) == 2 and "val_macro_f1" in tuningrows
-    assert model.predict(pd.DataFrame({"text": ["x"], "target": [None], "target_spans": [[]]}))[0]
+    assert len(tuningrows := pd.read_csv(run / seed / "tuning.csv")) == 2 and "val_macro_f1" in tuningrows
+    reloaded = predict_frame(model, examples_of(run, test))
+    pd.testing.assert_frame_equal(reloaded, test.drop(columns="seed").reset_index(drop=True))
+
+
+def examples_of(run, predictions):
+    """Rebuild the examples a run predicted, from its own resolved config."""
+    from stance.annotate.examples import build_examples
+    from stance.corpus.ingest import ingest
+
+    cfg = load_config(run / "config.yaml")
+    examples = build_examples(ingest(cfg.data, cfg.corpus, cfg.label_schema), cfg.task, cfg.label_schema,
+                              getattr(cfg.data.labels, cfg.task)).set_index("example_id")
+    out = examples.loc[predictions["example_id"]].reset_index()
+    out["split"] = predictions["split"].to_numpy()
+    return out
+
+
+def test_several_seeds_share_one_split_and_report_mean_and_sd(config):
+    run = train(load_config(config, ["seeds=[1, 2, 3]", "model.classifier=sgd_log"]), say=QUIET)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["seeds"] == [1, 2, 3]
+    scores = [metrics["per_seed"][s]["test"]["macro_f1"] for s in ("1", "2", "3")]
+    summary = metrics["summary"]["test"]["macro_f1"]
+    assert summary["n"] == 3 and summary["mean"] == pytest.approx(sum(scores) / 3)
+    assert metrics["test"]["macro_f1"] == scores[0]
+    predictions = pd.read_parquet(run / "predictions.parquet")
+    # Every seed predicted exactly the same test items.
+    items = [set(g.loc[g["split"] == "test", "example_id"]) for _, g in predictions.groupby("seed")]
+    assert len(items) == 3 and items[0] == items[1] == items[2]
+    for s in (1, 2, 3):
+        assert (run / f"seeds/seed-{s}/model/model.joblib").is_file()
+
+
+def test_resume_keeps_finished_seeds_and_ends_like_an_uninterrupted_run(config, tmp_path):
+    overrides = ["seeds=[1, 2]", "model.classifier=sgd_log"]
+    whole = train(load_config(config, overrides), say=QUIET)
+    # Simulate a kill after seed 1: stage a copy of the run with seed 2 and the results missing.
+    cfg = load_config(config, overrides)
+    partial = whole.parent / f"{whole.name}.partial"
+    import shutil
+    shutil.copytree(whole, partial)
+    for name in ("metrics.json", "predictions.parquet", "README.md"):
+        (partial / name).unlink()
+    shutil.rmtree(partial / "seeds" / "seed-2")
+    said = []
+    resumed = train(cfg, resume=True, say=said.append)
+    assert any("seed 1: already done" in line for line in said)
+    assert (resumed / "metrics.json").read_text() == (whole / "metrics.json").read_text()
 
 
 def test_same_config_twice_gives_a_second_run_with_identical_metrics(config):
@@ -89,3 +137,13 @@ def test_cli_error_is_one_line_with_nonzero_exit(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "modell: unknown key" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_resume_refuses_data_that_changed_since_the_interruption(config, labelled_table):
+    cfg = load_config(config)
+    partial = config.parent / "runs" / f"tiny-{cfg.config_hash()[:8]}.partial"
+    partial.mkdir(parents=True)
+    (partial / "run.json").write_text(json.dumps({"status": "running", "data": {"fingerprint": "0" * 64}}))
+    with pytest.raises(StanceError, match="data changed since this run was interrupted.*--fresh"):
+        train(cfg, resume=True, say=QUIET)
+    assert (partial / "run.json").is_file()

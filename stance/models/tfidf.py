@@ -8,8 +8,10 @@ one-hot encoded so the classifier can learn per-actor baselines.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 
+import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -103,3 +105,11 @@ def build(cfg: Any, task: str, seed: int) -> Pipeline:
         ("target", OneHotEncoder(handle_unknown="ignore"), ["target"]),
     ])
     return Pipeline([("mark", TargetMarker(cfg.context_window)), ("features", features), ("clf", classifier)])
+
+
+def save(model: Pipeline, folder: Path) -> None:
+    joblib.dump(model, folder / "model.joblib")
+
+
+def load(folder: Path) -> Pipeline:
+    return joblib.load(folder / "model.joblib")

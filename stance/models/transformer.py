@@ -1,0 +1,276 @@
+"""Fine-tuned transformer classifiers with the scikit-learn estimator API.
+
+Training uses the Hugging Face `Trainer`: it already does checkpoints that resume exactly
+(optimizer, scheduler and RNG state), early stopping, gradient accumulation, warm-up
+schedules, length-grouped batches and mixed precision, so none of that is written here.
+What this module adds is the task framing:
+
+- framing and sentiment: the paragraph is the input;
+- stance: one shared model reads (actor, paragraph) pairs, the actor name as the first
+  segment, so every actor's examples teach the same stance head; a long paragraph is cut
+  to a window around the target's first mention rather than at its head, so the mention
+  is never truncated away;
+- class weights ("balanced") in the loss for skewed labels;
+- model selection by validation macro-F1, the metric the runs report.
+
+torch and transformers are imported inside functions so that TF-IDF-only work does not
+pay for them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from stance.errors import StanceError
+
+# Never reach for the Hub: models come from installed packages or local folders.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+
+META_FILE = "stance_model.json"
+
+
+def quiet_transformers() -> None:
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def pick_device(preference: str) -> str:
+    import torch
+
+    available = torch.cuda.is_available()
+    if preference == "cuda" and not available:
+        raise StanceError("model.device: cuda was asked for but torch sees no GPU; use auto or cpu")
+    return "cuda" if preference in ("auto", "cuda") and available else "cpu"
+
+
+def pick_precision(preference: str, device: str) -> str:
+    import torch
+
+    if device == "cpu":
+        if preference in ("fp16", "bf16"):
+            raise StanceError(f"model.precision: {preference} training needs a GPU; use auto or fp32 on the CPU")
+        return "fp32"
+    if preference == "auto":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return preference
+
+
+def window_around_target(text: str, spans: Any, tokenizer: Any, budget: int) -> str:
+    """The longest stretch of `text` within `budget` tokens that keeps the first target mention."""
+    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    offsets = encoded["offset_mapping"]
+    if len(offsets) <= budget:
+        return text
+    first = min((int(s[0]) for s in spans), default=0) if spans is not None and len(spans) else 0
+    mention_token = next((i for i, (start, end) in enumerate(offsets) if end > first), 0)
+    # Keep about a third of the window before the mention: the lead-in names who is speaking.
+    start = max(0, min(mention_token - budget // 3, len(offsets) - budget))
+    end = start + budget
+    return text[offsets[start][0]:offsets[end - 1][1]]
+
+
+class TransformerClassifier:
+    """fit / predict / predict_proba / classes_ over a DataFrame with text (and target) columns."""
+
+    def __init__(self, cfg: Any, task: str, seed: int):
+        self.cfg = cfg
+        self.task = task
+        self.seed = seed
+
+    # ------------------------------------------------------------------ inputs
+
+    @property
+    def truncation(self) -> str:
+        if self.cfg.truncation != "auto":
+            return self.cfg.truncation
+        return "around_target" if self.task == "stance" else "head"
+
+    def encode(self, X: pd.DataFrame) -> dict[str, list[Any]]:
+        tokenizer, max_length = self.tokenizer_, self.cfg.max_length
+        texts = [str(t) for t in X["text"]]
+        if self.task != "stance":
+            return dict(tokenizer(texts, truncation=True, max_length=max_length))
+        targets = [str(t) for t in X["target"]]
+        if self.truncation == "around_target":
+            spans = X["target_spans"] if "target_spans" in X else [None] * len(X)
+            # [CLS] target [SEP] paragraph [SEP]: the paragraph gets what the target leaves.
+            texts = [window_around_target(text, s, tokenizer,
+                                          max(8, max_length - len(tokenizer.tokenize(target)) - 3))
+                     for text, target, s in zip(texts, targets, spans)]
+        return dict(tokenizer(targets, texts, truncation="only_second", max_length=max_length))
+
+    # ------------------------------------------------------------------ training
+
+    def fit(self, X: pd.DataFrame, y: Any, eval_set: tuple[pd.DataFrame, Any] | None = None,
+            work_dir: str | Path | None = None, progress: Callable[[str], None] | None = None
+            ) -> "TransformerClassifier":
+        """Fine-tune. `eval_set` drives early stopping and best-model selection; checkpoints go
+        to `work_dir`, and a later fit with the same work_dir resumes from the last one."""
+        import torch
+        import transformers
+        from datasets import Dataset
+        from sklearn.metrics import f1_score
+        from sklearn.utils.class_weight import compute_class_weight
+        from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
+                                  EarlyStoppingCallback, PrinterCallback, Trainer, TrainerCallback,
+                                  TrainingArguments)
+        from transformers.trainer_utils import get_last_checkpoint
+
+        from stance.models.pretrained import resolve_model_path
+
+        quiet_transformers()
+        cfg = self.cfg
+        y = np.asarray([str(v) for v in y])
+        self.classes_ = np.array(sorted(set(y)))
+        index = {c: i for i, c in enumerate(self.classes_)}
+        self.device_ = pick_device(cfg.device)
+        self.precision_ = pick_precision(cfg.precision, self.device_)
+        self.base_model_ = str(resolve_model_path(cfg.model))
+
+        transformers.set_seed(self.seed)  # the new classification head is initialised from this seed
+        self.tokenizer_ = AutoTokenizer.from_pretrained(self.base_model_)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            self.base_model_, num_labels=len(self.classes_),
+            id2label={i: c for i, c in enumerate(self.classes_)}, label2id=index)
+
+        train_ids = [index[c] for c in y]
+        train_ds = Dataset.from_dict({**self.encode(X), "labels": train_ids})
+        eval_ds, eval_labels = None, None
+        if eval_set is not None and len(eval_set[0]):
+            eval_labels = [str(v) for v in eval_set[1]]
+            # A validation class the training data lacks cannot be a target of the loss (-100);
+            # it still counts against macro-F1, which is computed on the label strings.
+            eval_ds = Dataset.from_dict({**self.encode(eval_set[0]),
+                                         "labels": [index.get(c, -100) for c in eval_labels]})
+
+        weights = None
+        if cfg.class_weight == "balanced":
+            weights = torch.tensor(compute_class_weight("balanced", classes=np.arange(len(self.classes_)),
+                                                        y=np.asarray(train_ids)), dtype=torch.float32)
+
+        def weighted_loss(outputs: Any, labels: Any, num_items_in_batch: Any = None) -> Any:
+            logits = outputs["logits"].float()
+            w = weights.to(logits.device) if weights is not None else None
+            total = torch.nn.functional.cross_entropy(logits, labels, weight=w, ignore_index=-100, reduction="sum")
+            # Dividing by the items in the whole accumulated batch keeps gradient accumulation exact.
+            denominator = num_items_in_batch if num_items_in_batch is not None else (labels != -100).sum()
+            return total / torch.clamp(torch.as_tensor(denominator, device=logits.device), min=1)
+
+        def macro_f1(prediction: Any) -> dict[str, float]:
+            logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
+            predicted = self.classes_[np.asarray(logits).argmax(axis=1)]
+            return {"macro_f1": float(f1_score(eval_labels, predicted, average="macro", zero_division=0))}
+
+        class Report(TrainerCallback):
+            def on_evaluate(self, args: Any, state: Any, control: Any, metrics: Any = None, **kw: Any) -> None:
+                if progress and metrics:
+                    progress(f"epoch {state.epoch:.0f}: val macro-F1 {metrics.get('eval_macro_f1', float('nan')):.3f}")
+
+        scratch = None
+        if work_dir is None:
+            scratch = tempfile.mkdtemp(prefix="stance-checkpoints-")
+            work_dir = scratch
+        work_dir = Path(work_dir)
+        has_eval = eval_ds is not None
+        args = TrainingArguments(
+            output_dir=str(work_dir), num_train_epochs=cfg.epochs, per_device_train_batch_size=cfg.batch_size,
+            per_device_eval_batch_size=cfg.eval_batch_size, gradient_accumulation_steps=cfg.grad_accum,
+            learning_rate=cfg.learning_rate, weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup_ratio,
+            lr_scheduler_type=cfg.scheduler, seed=self.seed, data_seed=self.seed,
+            use_cpu=self.device_ == "cpu", bf16=self.precision_ == "bf16", fp16=self.precision_ == "fp16",
+            eval_strategy="epoch" if has_eval else "no", save_strategy="epoch",
+            save_total_limit=2 if has_eval else 1, load_best_model_at_end=has_eval,
+            metric_for_best_model="macro_f1" if has_eval else None, greater_is_better=True,
+            train_sampling_strategy="group_by_length", logging_strategy="epoch", report_to="none",
+            disable_tqdm=True, log_level="error", dataloader_num_workers=0)
+        callbacks: list[Any] = [Report()]
+        if has_eval and cfg.early_stopping_patience:
+            callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
+        trainer = Trainer(model=model, args=args, data_collator=DataCollatorWithPadding(self.tokenizer_),
+                          train_dataset=train_ds, eval_dataset=eval_ds, processing_class=self.tokenizer_,
+                          compute_loss_func=weighted_loss, compute_metrics=macro_f1 if has_eval else None,
+                          callbacks=callbacks)
+        trainer.remove_callback(PrinterCallback)  # epoch logs go to fit_info_ and `progress` instead
+        last = get_last_checkpoint(str(work_dir)) if work_dir.is_dir() else None
+        if last and progress:
+            progress(f"resuming from {Path(last).name}")
+        output = trainer.train(resume_from_checkpoint=last)
+        self.model_ = trainer.model
+        self.model_.eval()
+        state = trainer.state
+        self.fit_info_ = {
+            "device": self.device_, "precision": self.precision_, "base_model": self.base_model_,
+            "epochs_run": float(state.epoch or 0), "steps": int(state.global_step),
+            "best_val_macro_f1": state.best_metric, "resumed_from": Path(last).name if last else None,
+            "train_seconds": float(output.metrics.get("train_runtime", float("nan"))),
+            "examples_per_second": float(output.metrics.get("train_samples_per_second", float("nan"))),
+            "log": [entry for entry in state.log_history],
+        }
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return self
+
+    # ------------------------------------------------------------------ inference
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        import torch
+
+        encoded = self.encode(X)
+        n = len(encoded["input_ids"])
+        # Sorting by length makes padded batches short; the order is restored at the end.
+        order = np.argsort([len(ids) for ids in encoded["input_ids"]], kind="stable")
+        device = next(self.model_.parameters()).device
+        out = np.zeros((n, len(self.classes_)), dtype=np.float64)
+        with torch.inference_mode():
+            for begin in range(0, n, self.cfg.eval_batch_size):
+                rows = order[begin:begin + self.cfg.eval_batch_size]
+                batch = self.tokenizer_.pad([{k: encoded[k][i] for k in encoded} for i in rows],
+                                            return_tensors="pt")
+                logits = self.model_(**{k: v.to(device) for k, v in batch.items()}).logits
+                out[rows] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        return out
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def build(cfg: Any, task: str, seed: int) -> TransformerClassifier:
+    return TransformerClassifier(cfg, task=task, seed=seed)
+
+
+def save(model: TransformerClassifier, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    model.model_.save_pretrained(folder)
+    model.tokenizer_.save_pretrained(folder)
+    meta = {"config": model.cfg.model_dump(mode="json"), "task": model.task, "seed": model.seed,
+            "classes": [str(c) for c in model.classes_], "base_model": model.base_model_}
+    (folder / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+
+def load(folder: Path, device: str = "auto") -> TransformerClassifier:
+    import transformers
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from stance.config import TransformerModel
+
+    quiet_transformers()
+    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    model = TransformerClassifier(TransformerModel.model_validate(meta["config"]), meta["task"], meta["seed"])
+    model.classes_ = np.array(meta["classes"])
+    model.base_model_ = meta["base_model"]
+    model.tokenizer_ = AutoTokenizer.from_pretrained(folder)
+    model.model_ = AutoModelForSequenceClassification.from_pretrained(folder)
+    model.device_ = pick_device(device)
+    model.model_.to(model.device_).eval()
+    return model
