@@ -133,15 +133,28 @@ class DataConfig(Strict):
 
 
 class SplitConfig(Strict):
+    # holdout: one seeded train/val/test split; kfold: every group is tested once per repeat;
+    # time: train on the earliest groups, validate on later ones, test on the latest.
+    method: Literal["holdout", "kfold", "time"] = "holdout"
     test_size: float = Field(0.2, gt=0, lt=1)
+    # Share of all paragraphs held out of training for validation (model selection).
     val_size: float = Field(0.1, ge=0, lt=1)
     # Syndicated copies of one story share a cluster; grouping by it keeps them on one side.
-    group_by: Literal["cluster", "doc", "paragraph"] = "cluster"
+    # outlet: test outlets are never seen in training.
+    group_by: Literal["cluster", "doc", "paragraph", "outlet"] = "cluster"
+    folds: int = Field(5, ge=2, le=100)
+    repeats: int = Field(1, ge=1, le=100)
+    # Train on this share of the training side (whole groups, nested: a smaller share is a
+    # subset of a larger one); validation and test stay the same. For learning curves.
+    train_fraction: float = Field(1.0, gt=0, le=1)
 
     @model_validator(mode="after")
     def _room_for_training(self) -> "SplitConfig":
-        if self.test_size + self.val_size >= 0.9:
-            raise ValueError("test_size + val_size leaves under 10% of the data for training")
+        test = 1.0 / self.folds if self.method == "kfold" else self.test_size
+        if test + self.val_size >= 0.9:
+            raise ValueError("the test and validation shares leave under 10% of the data for training")
+        if self.method != "kfold" and self.repeats > 1:
+            raise ValueError("repeats needs method: kfold")
         return self
 
 
@@ -257,6 +270,60 @@ class TrainConfig(Strict):
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+class LearningCurveConfig(Strict):
+    # Shares of the training side to train on; validation and test items never change.
+    fractions: list[float] = Field(default_factory=lambda: [0.25, 0.5, 0.75, 1.0], min_length=2)
+
+    @field_validator("fractions")
+    @classmethod
+    def _shares(cls, fractions: list[float]) -> list[float]:
+        if any(not 0 < f <= 1 for f in fractions):
+            raise ValueError("every fraction must be in (0, 1]")
+        return sorted(set(fractions))
+
+
+def _default_kinds(models: Any) -> Any:
+    if isinstance(models, dict):
+        return {name: ({"kind": "tfidf", **m} if isinstance(m, dict) and "kind" not in m else m)
+                for name, m in models.items()}
+    return models
+
+
+class ExperimentConfig(TrainConfig):
+    """Several models on the same data, task, split and seeds; each becomes one ordinary run."""
+
+    model: None = None  # type: ignore[assignment]  # models are listed under `models`
+    models: dict[str, ModelConfig] = Field(min_length=1)
+    learning_curve: LearningCurveConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_model_kinds(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "models" in data:
+            data = {**data, "models": _default_kinds(data["models"])}
+        return data
+
+    @field_validator("models")
+    @classmethod
+    def _model_names(cls, models: dict[str, Any]) -> dict[str, Any]:
+        for name in models:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}", name):
+                raise ValueError(f"model name {name!r}: use letters, digits, '_', '-' or '.'")
+        return models
+
+    def runs(self, train_fraction: float | None = None) -> dict[str, TrainConfig]:
+        """One TrainConfig per model, named <experiment>-<model>."""
+        base = self.model_dump(mode="json", by_alias=True, exclude={"model", "models", "learning_curve"})
+        out = {}
+        for model_name, model in self.models.items():
+            data = {**base, "name": f"{self.name}-{model_name}", "model": model.model_dump(mode="json")}
+            if train_fraction is not None:
+                data["split"] = {**data["split"], "train_fraction": train_fraction}
+                data["name"] = f"{self.name}-{model_name}-lc{round(train_fraction * 100):03d}"
+            out[model_name] = TrainConfig.model_validate(data)
+        return out
+
+
 # ---------------------------------------------------------------- loading
 
 
@@ -358,7 +425,8 @@ def format_validation_error(exc: ValidationError, source: str, node: yaml.Node |
         # pydantic puts the union's tag into the path (model.tfidf.C); the file has model.C.
         raw = err["loc"]
         loc = tuple(part for i, part in enumerate(raw)
-                    if not (i > 0 and raw[i - 1] == "model" and part in MODEL_KINDS))
+                    if not (part in MODEL_KINDS and ((i > 0 and raw[i - 1] == "model")
+                                                     or (i > 1 and raw[i - 2] == "models"))))
         dotted = ".".join(str(part) for part in loc) or "(top level)"
         message = err["msg"]
         if err["type"] == "extra_forbidden":
@@ -375,12 +443,26 @@ def format_validation_error(exc: ValidationError, source: str, node: yaml.Node |
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
+    return _load(TrainConfig, path, overrides)
+
+
+def load_experiment(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
+    return _load(ExperimentConfig, path, overrides)
+
+
+def is_experiment_file(path: str | Path) -> bool:
+    """An experiment config lists `models:`; a run config has one `model:`."""
+    data, _ = read_yaml(Path(path))
+    return "models" in data
+
+
+def _load(kind: type, path: str | Path, overrides: list[str] | None) -> Any:
     path = Path(path)
     overrides = list(overrides or [])
     user, node = read_yaml(path)
     data = apply_overrides(merge_sections(package_defaults(), user), overrides)
     try:
-        return TrainConfig.model_validate(data)
+        return kind.model_validate(data)
     except ValidationError as exc:
         raise StanceError(format_validation_error(exc, str(path), node, overrides)) from None
 

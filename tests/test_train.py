@@ -23,7 +23,7 @@ def config(tmp_path, labelled_table):
 
 def test_a_run_leaves_a_complete_record(config):
     run = train(load_config(config), say=QUIET)
-    seed = "seeds/seed-13/"
+    seed = "fits/r0-f0-s13/"
     for name in ("config.yaml", "run.json", "split.csv", "metrics.json", "predictions.parquet", "README.md",
                  seed + "tuning.csv", seed + "fit.json", seed + "model/model.joblib", seed + "model/model.json"):
         assert (run / name).is_file(), name
@@ -39,13 +39,13 @@ def test_a_run_leaves_a_complete_record(config):
     assert ((probs.sum(axis=1) - 1).abs() < 1e-6).all()
     assert set(predictions["split"]) == {"val", "test"}
     # The saved model predicts what the run recorded.
-    model = load_model(run / record["models"]["13"])
+    model = load_model(run / record["primary_model"])
     test = predictions[predictions["split"] == "test"]
     split = pd.read_csv(run / "split.csv")
     assert set(test["paragraph_id"]) == set(split.loc[split["split"] == "test", "paragraph_id"])
     assert len(tuningrows := pd.read_csv(run / seed / "tuning.csv")) == 2 and "val_macro_f1" in tuningrows
     reloaded = predict_frame(model, examples_of(run, test))
-    pd.testing.assert_frame_equal(reloaded, test.drop(columns="seed").reset_index(drop=True))
+    pd.testing.assert_frame_equal(reloaded, test.drop(columns=["repeat", "fold", "seed"]).reset_index(drop=True))
 
 
 def examples_of(run, predictions):
@@ -65,7 +65,7 @@ def test_several_seeds_share_one_split_and_report_mean_and_sd(config):
     run = train(load_config(config, ["seeds=[1, 2, 3]", "model.classifier=sgd_log"]), say=QUIET)
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["seeds"] == [1, 2, 3]
-    scores = [metrics["per_seed"][s]["test"]["macro_f1"] for s in ("1", "2", "3")]
+    scores = [metrics["per_unit"][f"r0-f0-s{s}"]["test"]["macro_f1"] for s in (1, 2, 3)]
     summary = metrics["summary"]["test"]["macro_f1"]
     assert summary["n"] == 3 and summary["mean"] == pytest.approx(sum(scores) / 3)
     assert metrics["test"]["macro_f1"] == scores[0]
@@ -74,7 +74,7 @@ def test_several_seeds_share_one_split_and_report_mean_and_sd(config):
     items = [set(g.loc[g["split"] == "test", "example_id"]) for _, g in predictions.groupby("seed")]
     assert len(items) == 3 and items[0] == items[1] == items[2]
     for s in (1, 2, 3):
-        assert (run / f"seeds/seed-{s}/model/model.joblib").is_file()
+        assert (run / f"fits/r0-f0-s{s}/model/model.joblib").is_file()
 
 
 def test_resume_keeps_finished_seeds_and_ends_like_an_uninterrupted_run(config, tmp_path):
@@ -87,10 +87,10 @@ def test_resume_keeps_finished_seeds_and_ends_like_an_uninterrupted_run(config, 
     shutil.copytree(whole, partial)
     for name in ("metrics.json", "predictions.parquet", "README.md"):
         (partial / name).unlink()
-    shutil.rmtree(partial / "seeds" / "seed-2")
+    shutil.rmtree(partial / "fits" / "r0-f0-s2")
     said = []
     resumed = train(cfg, resume=True, say=said.append)
-    assert any("seed 1: already done" in line for line in said)
+    assert any("r0-f0-s1: already done" in line for line in said)
     assert (resumed / "metrics.json").read_text() == (whole / "metrics.json").read_text()
 
 
@@ -147,3 +147,20 @@ def test_resume_refuses_data_that_changed_since_the_interruption(config, labelle
     with pytest.raises(StanceError, match="data changed since this run was interrupted.*--fresh"):
         train(cfg, resume=True, say=QUIET)
     assert (partial / "run.json").is_file()
+
+
+def test_kfold_run_predicts_every_item_once_per_repeat_with_cis(config):
+    run = train(load_config(config, ["split.method=kfold", "split.folds=3", "split.repeats=2", "seeds=[1, 2]",
+                                     "model.tune={}"]), say=QUIET)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert len(metrics["units"]) == 3 * 2 * 2 and metrics["summary"]["test"]["macro_f1"]["n"] == 12
+    predictions = pd.read_parquet(run / "predictions.parquet")
+    test = predictions[predictions["split"] == "test"]
+    assert (test.groupby(["repeat", "seed", "example_id"]).size() == 1).all()
+    assert test.groupby(["repeat", "seed"])["example_id"].nunique().nunique() == 1  # every item, every time
+    assert metrics["test"]["n"] == test.loc[(test["repeat"] == 0) & (test["seed"] == 1), "example_id"].nunique()
+    ci = metrics["test"]["ci"]["macro_f1"]
+    assert ci["low"] <= metrics["test"]["macro_f1"] <= ci["high"]
+    assert 0 <= metrics["test"]["calibration"]["ece"] <= 1
+    split = pd.read_csv(run / "split.csv")
+    assert set(split.columns) >= {"paragraph_id", "group", "repeat", "fold", "split"}

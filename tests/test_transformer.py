@@ -36,19 +36,19 @@ def test_tiny_transformer_trains_saves_reloads_and_predicts_identically(transfor
     lines = []
     run = train(load_config(transformer_config), say=lines.append)
     record = json.loads((run / "run.json").read_text())
-    fit = record["fits"]["13"]
+    fit = record["fits"]["r0-f0-s13"]
     assert fit["device"] == "cpu" and fit["precision"] == "fp32" and fit["steps"] > 0
     assert fit["examples_per_second"] > 0
     assert any("val macro-F1" in line for line in lines)  # evaluated every epoch for early stopping
     assert not (run / "checkpoints").exists()
-    model_dir = run / record["models"]["13"]
+    model_dir = run / record["primary_model"]
     assert (model_dir / "model.safetensors").is_file() and (model_dir / "tokenizer.json").is_file()
     predictions = pd.read_parquet(run / "predictions.parquet")
     model = load_model(model_dir)
     from tests.test_train import examples_of
 
     again = predict_frame(model, examples_of(run, predictions))
-    expected = predictions.drop(columns="seed").reset_index(drop=True)
+    expected = predictions.drop(columns=["repeat", "fold", "seed"]).reset_index(drop=True)
     assert (again["pred"] == expected["pred"]).all()
     np.testing.assert_allclose(again.filter(like="prob_").to_numpy(), expected.filter(like="prob_").to_numpy(),
                                atol=1e-5)
@@ -62,7 +62,7 @@ def test_stance_pairs_share_one_model(transformer_config):
     run = train(load_config(transformer_config, ["task=stance", "model.epochs=1"]), say=QUIET)
     metrics = json.loads((run / "metrics.json").read_text())
     assert "Russia" in metrics["test"]["per_target"]
-    assert json.loads((run / "seeds/seed-13/model/stance_model.json").read_text())["task"] == "stance"
+    assert json.loads((run / "fits/r0-f0-s13/model/stance_model.json").read_text())["task"] == "stance"
 
 
 @pytest.mark.slow
@@ -75,7 +75,7 @@ def test_sigkilled_transformer_run_resumes_from_its_checkpoint(transformer_confi
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=REPO)
     deadline = time.time() + 120
     while time.time() < deadline and process.poll() is None:
-        if list((partial / "checkpoints" / "seed-13").glob("checkpoint-*/trainer_state.json")):
+        if list((partial / "checkpoints" / "r0-f0-s13").glob("checkpoint-*/trainer_state.json")):
             break
         time.sleep(0.05)
     assert process.poll() is None, "training finished before it could be killed: " + process.stdout.read().decode()
@@ -91,8 +91,8 @@ def test_sigkilled_transformer_run_resumes_from_its_checkpoint(transformer_confi
     assert "resuming from checkpoint-" in resumed.stdout
     run = Path(cfg.output_dir) / f"tiny-tf-{cfg.config_hash()[:8]}"
     record = json.loads((run / "run.json").read_text())
-    assert record["status"] == "complete" and record["fits"]["13"]["resumed_from"].startswith("checkpoint-")
-    assert record["fits"]["13"]["epochs_run"] == pytest.approx(12)
+    assert record["status"] == "complete" and record["fits"]["r0-f0-s13"]["resumed_from"].startswith("checkpoint-")
+    assert record["fits"]["r0-f0-s13"]["epochs_run"] == pytest.approx(12)
     predictions = pd.read_parquet(run / "predictions.parquet")
     assert predictions["example_id"].is_unique
 
