@@ -130,6 +130,9 @@ class DataConfig(Strict):
     rows_are: Literal["paragraphs", "documents"] = "paragraphs"
     columns: ColumnMap = ColumnMap()
     labels: LabelColumns = LabelColumns()
+    # Stand-off labels (paragraph_id, text_sha1, framing, sentiment, stance) joined onto the
+    # ingested paragraphs; builtin:seeds-gold is the packaged gold set for ../shared/seeds.
+    annotations: str | None = None
 
 
 class SplitConfig(Strict):

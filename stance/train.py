@@ -24,6 +24,7 @@ import yaml
 
 from stance import files
 from stance.annotate.examples import build_examples
+from stance.annotate.standoff import attach_standoff, resolve_annotations_path
 from stance.config import TrainConfig, load_config
 from stance.corpus.ingest import PAGE_SUFFIXES, ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
@@ -64,6 +65,13 @@ def data_sources(path: Path) -> list[dict[str, str]]:
     sources = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in PAGE_SUFFIXES) \
         if path.is_dir() else [path]
     return [{"file": str(p), "sha256": file_sha256(p)} for p in sources]
+
+
+def annotation_source(name: str | None) -> dict[str, str] | None:
+    if not name:
+        return None
+    path = resolve_annotations_path(name)
+    return {"file": str(path), "sha256": file_sha256(path)}
 
 
 def examples_fingerprint(examples: pd.DataFrame) -> str:
@@ -198,6 +206,8 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
     # Everything that can fail on bad input happens before the run folder exists.
     data_path = resolve_data_path(cfg.data.path)
     paragraphs = ingest(cfg.data, cfg.corpus, schema)
+    if cfg.data.annotations:
+        paragraphs = attach_standoff(paragraphs, resolve_annotations_path(cfg.data.annotations))
     examples = build_examples(paragraphs, task, schema, getattr(cfg.data.labels, task))
     assignment = assign_splits(examples, cfg.split, cfg.seed)
     keys = fold_keys(assignment)
@@ -221,6 +231,7 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
         "config_hash": config_hash, "seed": cfg.seed, "seeds": seeds, "started": now(),
         "environment": environment(),
         "data": {"path": str(data_path), "sources": data_sources(data_path),
+                 "annotations": annotation_source(cfg.data.annotations),
                  "paragraphs": len(paragraphs), "examples": len(examples), "fingerprint": fingerprint},
         "split": {"method": cfg.split.method, "group_by": cfg.split.group_by, "folds": len(keys),
                   "sizes_first_fold": {k: int(v) for k, v in sizes.items()},
@@ -258,7 +269,7 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
         f"ECE {metrics['test']['calibration']['ece']:.3f}")
     if len(fits) > 1:
         s = metrics["summary"]["test"]["macro_f1"]
-        say(f"  test macro-F1 over {s['n']} fits (folds x seeds): {s['mean']:.3f} +- {s['sd']:.3f}")
+        say(f"  test macro-F1 over {s['n']} fits (folds x repeats x seeds): {s['mean']:.3f} +- {s['sd']:.3f}")
     if "val" in metrics:
         say(f"  val  macro-F1 {metrics['val']['macro_f1']:.3f}")
     if earlier:
@@ -293,7 +304,7 @@ def model_card(cfg: TrainConfig, record: dict[str, Any], metrics: dict[str, Any]
             ci = f"[{m['ci']['macro_f1']['low']:.3f}, {m['ci']['macro_f1']['high']:.3f}]" if "ci" in m else ""
             lines.append(f"| {name} | {m['n']} | {m['macro_f1']:.3f} | {ci} | {m['accuracy']:.3f} |")
     if len(metrics["units"]) > 1:
-        lines += ["", f"Over {len(metrics['units'])} fits (folds x seeds), mean +- sd:", ""]
+        lines += ["", f"Over {len(metrics['units'])} fits (folds x repeats x seeds), mean +- sd:", ""]
         for name, scores in metrics["summary"].items():
             lines.append(f"- {name}: macro-F1 {scores['macro_f1']['mean']:.3f} +- {scores['macro_f1']['sd']:.3f}, "
                          f"accuracy {scores['accuracy']['mean']:.3f} +- {scores['accuracy']['sd']:.3f}")

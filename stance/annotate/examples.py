@@ -92,3 +92,19 @@ def _example(row: dict[str, Any], example_id: str, target: str | None, spans: li
     return {"example_id": example_id, "paragraph_id": row["paragraph_id"], "doc_id": row["doc_id"],
             "cluster_id": row["cluster_id"], "outlet": row.get("outlet"), "date": row.get("date"),
             "text": row["text"], "target": target, "target_spans": spans, "label": label}
+
+
+def prediction_examples(paragraphs: pd.DataFrame, task: str, schema: LabelSchema) -> pd.DataFrame:
+    """Examples to predict, labelled or not: every paragraph, or for stance every
+    (paragraph, actor it mentions) pair. `label` is empty."""
+    rows: list[dict[str, Any]] = []
+    gazetteer = Gazetteer.from_schema(schema) if task == "stance" else None
+    for row in paragraphs.to_dict("records"):
+        if task != "stance":
+            rows.append(_example(row, row["paragraph_id"], None, [], None))
+            continue
+        for actor in (row.get("actors") if row.get("actors") is not None else []):
+            if actor in schema.actors:
+                spans = [[m.start, m.end] for m in gazetteer.find_actor(row["text"], actor)]
+                rows.append(_example(row, f"{row['paragraph_id']}|{actor}", actor, spans, None))
+    return pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)

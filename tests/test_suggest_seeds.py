@@ -1,0 +1,74 @@
+"""Active-learning suggestions, and the packaged seed labels against the real seed pages."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from stance.annotate.standoff import attach_standoff, resolve_annotations_path
+from stance.config import DataConfig, load_config
+from stance.corpus.ingest import ingest
+from stance.suggest import suggest
+from stance.train import train
+from tests.conftest import REPO, write_labelled_table
+
+QUIET = lambda *a, **k: None  # noqa: E731
+SEED_LABELS = REPO / "stance" / "data" / "seeds"
+
+
+def test_suggest_ranks_only_unlabelled_paragraphs_across_outlets(tmp_path):
+    table = write_labelled_table(tmp_path / "t.jsonl", n_docs=60)
+    rows = [json.loads(line) for line in table.read_text().splitlines()]
+    for i, row in enumerate(rows):
+        if i % 2:  # half the corpus is not labelled yet
+            row["framing"] = None
+    table.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = tmp_path / "c.yaml"
+    config.write_text(f"name: s\ndata: {{path: {table}}}\noutput_dir: {tmp_path / 'runs'}\n")
+    run = train(load_config(config), say=QUIET)
+    ranked = suggest(run, n=12)
+    unlabelled = {f"{r['doc_id']}:{k % 3}" for k, r in enumerate(rows) if r["framing"] is None}
+    assert len(ranked) == 12 and set(ranked["paragraph_id"]) <= unlabelled
+    assert list(ranked["rank"]) == list(range(1, 13))
+    assert ranked["outlet"].iloc[:3].nunique() == 3  # round-robin: each outlet gets a turn first
+    assert ranked["cluster_id"].is_unique
+    assert ((0 <= ranked["uncertainty"]) & (ranked["uncertainty"] <= 1)).all()
+
+
+def test_packaged_seed_labels_hold_no_text_and_point_at_the_real_pages(seeds_dir, defaults):
+    for path in SEED_LABELS.glob("*.csv"):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        assert "text" not in frame.columns, path
+        longest = max(frame[c].str.len().max() for c in frame.columns if c not in ("stance",))
+        assert longest <= 64, f"{path}: a cell of {longest} characters looks like copied text"
+    corpus, schema = defaults
+    paragraphs = ingest(DataConfig(path=str(seeds_dir)), corpus, schema)
+    joined = attach_standoff(paragraphs, resolve_annotations_path("builtin:seeds-pass-a"))  # checks every hash
+    assert joined["framing"].notna().sum() == len(paragraphs) == 119
+    anchors = pd.read_csv(SEED_LABELS / "anchors.csv", dtype={"start": int, "end": int})
+    for row in anchors.itertuples():
+        source = (seeds_dir / row.source).read_text(encoding="utf-8")
+        text = paragraphs.set_index("paragraph_id").at[row.paragraph_id, "text"]
+        assert " ".join(source[row.start:row.end].split()) == text
+
+
+def test_pass_a_covers_every_field_the_schema_asks_for(defaults):
+    _, schema = defaults
+    labels = pd.read_csv(SEED_LABELS / "pass-a.csv", dtype=str)
+    anchors = pd.read_csv(SEED_LABELS / "anchors.csv", dtype=str, keep_default_na=False)
+    assert set(labels["paragraph_id"]) == set(anchors["paragraph_id"])
+    for pid, actors in zip(anchors["paragraph_id"], anchors["actors"]):
+        fields = set(labels.loc[labels["paragraph_id"] == pid, "field"])
+        expected = {"framing", "sentiment"} | {f"stance:{a}" for a in actors.split("|") if a}
+        assert fields == expected, pid
+    assert set(labels.loc[labels["field"] == "framing", "label"]) <= set(schema.framing_classes)
+
+
+@pytest.mark.slow
+def test_seeds_config_trains_on_the_seed_pages(seeds_dir, tmp_path):
+    cfg = load_config(REPO / "configs" / "seeds.yaml", [f"data.path={seeds_dir}", f"output_dir={tmp_path}",
+                                                        "split.repeats=1"])
+    run = train(cfg, say=QUIET)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["test"]["n"] == 119  # cross-validated: every paragraph tested once
+    assert json.loads((run / "run.json").read_text())["data"]["annotations"]["sha256"]
