@@ -31,6 +31,25 @@ def run_id_for(name: str, config_hash: str) -> str:
     return f"{name}-{config_hash[:8]}"
 
 
+ALLOW_OUTSIDE = "STANCE_ALLOW_OUTSIDE"
+
+
+def checked_output_dir(path: str, field: str = "output_dir") -> Path:
+    """An output folder from a config, refused if it leads outside the folder stance runs in.
+
+    A config is data, and may come from someone else: it must not be able to write runs to
+    arbitrary places (`../../somewhere`, `/etc`). Set STANCE_ALLOW_OUTSIDE=1 to allow it.
+    """
+    if os.environ.get(ALLOW_OUTSIDE) == "1":
+        return Path(path)
+    project = Path.cwd().resolve()
+    resolved = (project / path).resolve()
+    if not resolved.is_relative_to(project):
+        raise StanceError(f"{field}: {path} is outside the project folder {project}; runs are written inside the "
+                          f"folder you run stance from (set {ALLOW_OUTSIDE}=1 to allow another place)")
+    return Path(path)
+
+
 def unit_name(repeat: int, fold: int, seed: int) -> str:
     """One fitted model of a run: a (repeat, fold) of the split and a model seed."""
     return f"r{repeat}-f{fold}-s{seed}"

@@ -31,7 +31,7 @@ from stance.errors import StanceError, cli_entry
 from stance.evaluate import classification_metrics, majority_baseline, run_metrics
 from stance.models import build_model, save_model
 from stance.models.pretrained import resolve_model_path
-from stance.runs import (begin_run, environment, file_sha256, finish_run, now, previous_runs, run_id_for,
+from stance.runs import (begin_run, checked_output_dir, environment, file_sha256, finish_run, now, previous_runs, run_id_for,
                          unit_name)
 from stance.splits import assign_splits, attach_split, fold_keys
 
@@ -196,7 +196,7 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
     started = time.perf_counter()
     config_hash = cfg.config_hash()
     run_id = run_id_for(cfg.name, config_hash)
-    output_dir = Path(cfg.output_dir)
+    output_dir = checked_output_dir(cfg.output_dir)
     schema, task = cfg.label_schema, cfg.task
     classes = schema.classes_for(task)
     seeds = cfg.model_seeds()

@@ -1,4 +1,5 @@
 import json
+import os
 import random
 from pathlib import Path
 
@@ -7,6 +8,10 @@ import pytest
 from stance.config import corpus_defaults
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Tests write runs into pytest's temporary folders, outside the project: allowed here (and in the
+# commands they start); tests/test_bad_input.py removes it to check the guard itself.
+os.environ["STANCE_ALLOW_OUTSIDE"] = "1"
 SEEDS = REPO.parent / "shared" / "seeds"
 
 

@@ -109,11 +109,19 @@ def chunk_span(text: str, span: Span, above_chars: int, target_chars: int) -> li
     return chunks
 
 
+def _last_space(text: str, low: int, high: int) -> int:
+    """Index of the last whitespace character in text[low:high] (any kind: tab, NBSP, CR), or -1."""
+    for i in range(high - 1, low - 1, -1):
+        if text[i].isspace():
+            return i
+    return -1
+
+
 def _hard_split(text: str, span: Span, limit: int) -> list[Span]:
     out = []
     start = span.start
     while span.end - start > limit:
-        cut = text.rfind(" ", start + 1, start + limit)
+        cut = _last_space(text, start + 1, start + limit)
         if cut <= start:
             cut = start + limit
         out.append(strip_span(text, Span(start, cut)))

@@ -26,6 +26,13 @@ def table_format(path: Path, declared: str) -> str:
 
 def read_table(path: Path, fmt: str) -> pd.DataFrame:
     """Read a table keeping values as written (no type guessing on ids or dates)."""
+    frame = _read_table(path, fmt)
+    if frame.empty:
+        raise StanceError(f"{path}: no paragraphs found: the table has no rows")
+    return frame
+
+
+def _read_table(path: Path, fmt: str) -> pd.DataFrame:
     try:
         if fmt == "csv":
             sep = "\t" if path.suffix.lower() == ".tsv" else ","
