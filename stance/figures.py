@@ -18,7 +18,13 @@ STYLE = {
     "pdf.fonttype": 42,  # TrueType, embedded: journals reject Type 3 fonts
     "ps.fonttype": 42,
     "font.family": "DejaVu Sans",
-    "font.size": 9,
+    "font.size": 8,
+    "axes.titlesize": 8,
+    "axes.labelsize": 8,
+    "figure.titlesize": 9,
+    "legend.fontsize": 7,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
     "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -29,9 +35,13 @@ STYLE = {
 }
 
 
-def new_figure(width: float = 5.0, height: float = 3.2) -> tuple[plt.Figure, plt.Axes]:
+# Applied to the whole process: titles and labels set after a figure is made must follow it too.
+matplotlib.rcParams.update(STYLE)
+
+
+def new_figure(width: float = 5.0, height: float = 3.2, ncols: int = 1) -> tuple[plt.Figure, plt.Axes]:
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+        fig, ax = plt.subplots(figsize=(width, height), layout="constrained", ncols=ncols)
     return fig, ax
 
 

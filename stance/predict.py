@@ -1,0 +1,193 @@
+"""`python -m stance.predict RUN CORPUS --out DIR`: label a corpus with a trained run's model.
+
+The corpus is read and predicted in batches, and each batch is written as its own Parquet part
+(`DIR/parts/part-000000.parquet`, ...), so memory does not grow with the corpus when it is a
+Parquet table (e.g. `paragraphs.parquet` from `stance.corpus`), which is streamed; other inputs
+are ingested first. `DIR/manifest.json` records the run, the corpus fingerprint and the batches
+done; after an interruption `--resume` continues with the first missing batch, and no row is
+written twice or dropped. Read the result with `pandas.read_parquet("DIR/parts")`.
+
+One row per paragraph (framing, sentiment) or per (paragraph, mentioned actor) (stance):
+paragraph_id, doc_id, outlet, date, cluster_id, target, pred, prob_<class>...
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from stance import files
+from stance.annotate.examples import prediction_examples
+from stance.config import TrainConfig, load_config
+from stance.corpus.actors import Gazetteer
+from stance.corpus.ingest import ingest
+from stance.errors import StanceError, cli_entry
+from stance.models import load_model
+from stance.runs import file_sha256, is_run_dir, now
+
+FEATURES = ["text", "target", "target_spans"]
+KEEP = ["paragraph_id", "doc_id", "outlet", "date", "cluster_id", "target"]
+
+
+def load_run_model(run_dir: Path) -> tuple[TrainConfig, dict[str, Any], Any]:
+    if not is_run_dir(run_dir):
+        raise StanceError(f"{run_dir}: not a run folder (no run.json and config.yaml)")
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    if record.get("status") != "complete":
+        raise StanceError(f"{run_dir}: the run is not complete; finish it with stance.train --resume")
+    cfg = load_config(run_dir / "config.yaml")
+    return cfg, record, load_model(run_dir / record["primary_model"])
+
+
+def corpus_fingerprint(path: Path) -> str:
+    if path.is_file():
+        return file_sha256(path)
+    digest = hashlib.sha256()
+    for p in sorted(q for q in path.rglob("*") if q.is_file()):
+        digest.update(f"{p.relative_to(path)}\0{file_sha256(p)}\n".encode())
+    return digest.hexdigest()
+
+
+def is_paragraph_table(path: Path) -> bool:
+    if path.suffix.lower() != ".parquet" or not path.is_file():
+        return False
+    names = set(pq.ParquetFile(path).schema_arrow.names)
+    return {"paragraph_id", "text"} <= names
+
+
+def paragraph_batches(cfg: TrainConfig, corpus: Path, batch_size: int) -> tuple[int, Iterator[pd.DataFrame]]:
+    """(number of paragraphs, batches of ingested paragraphs)."""
+    if is_paragraph_table(corpus):
+        parquet = pq.ParquetFile(corpus)
+        gazetteer = Gazetteer.from_schema(cfg.label_schema)
+
+        def stream() -> Iterator[pd.DataFrame]:
+            for batch in parquet.iter_batches(batch_size=batch_size):
+                frame = batch.to_pandas()
+                if "actors" not in frame:  # a plain paragraph table: find the mentions here
+                    frame["actors"] = [gazetteer.actors_in(str(t)) for t in frame["text"]]
+                for column in ("doc_id", "outlet", "date", "cluster_id"):
+                    if column not in frame:
+                        frame[column] = None
+                yield frame
+        return parquet.metadata.num_rows, stream()
+    data = cfg.data.model_copy(update={"path": str(corpus), "annotations": None})
+    paragraphs = ingest(data, cfg.corpus, cfg.label_schema)
+    return len(paragraphs), (paragraphs.iloc[i:i + batch_size] for i in range(0, len(paragraphs), batch_size))
+
+
+def predict_batch(model: Any, paragraphs: pd.DataFrame, cfg: TrainConfig) -> pd.DataFrame:
+    examples = prediction_examples(paragraphs, cfg.task, cfg.label_schema)
+    classes = [str(c) for c in model.classes_]
+    # Fixed column types: every part must have the same Parquet schema, even a part whose
+    # dates are all missing, or the parts cannot be read back as one table.
+    out = examples[KEEP].reset_index(drop=True).astype("string")
+    if examples.empty:
+        out["pred"] = pd.Series(dtype="string")
+        for c in classes:
+            out[f"prob_{c}"] = pd.Series(dtype=float)
+        return out
+    proba = model.predict_proba(examples[FEATURES].reset_index(drop=True))
+    out["pred"] = pd.array(np.asarray(classes)[proba.argmax(axis=1)], dtype="string")
+    for k, c in enumerate(classes):
+        out[f"prob_{c}"] = proba[:, k]
+    return out
+
+
+def part_path(out: Path, index: int) -> Path:
+    return out / "parts" / f"part-{index:06d}.parquet"
+
+
+def open_output(out: Path, manifest: dict[str, Any], resume: bool) -> dict[str, Any]:
+    path = out / "manifest.json"
+    if path.is_file():
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        if previous.get("status") == "complete":
+            raise StanceError(f"{out}: holds a complete prediction already; choose a new --out (nothing is overwritten)")
+        if not resume:
+            raise StanceError(f"{out}: holds an interrupted prediction; pass --resume to finish it")
+        for key in ("run_id", "corpus_fingerprint", "batch_size", "task"):
+            if previous.get(key) != manifest[key]:
+                raise StanceError(f"{out}: the interrupted prediction used another {key} "
+                                  f"({previous.get(key)!r}, now {manifest[key]!r}); use a new --out")
+        return previous
+    if out.exists() and any(out.iterdir()):
+        raise StanceError(f"{out}: exists and is not empty; choose a new --out (nothing is overwritten)")
+    if resume:
+        raise StanceError(f"{out}: nothing to resume")
+    files.write_json(path, manifest)
+    return manifest
+
+
+def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 2000, resume: bool = False,
+                   progress: bool = True, say: Callable[..., None] = print) -> dict[str, Any]:
+    if batch_size < 1:
+        raise StanceError("--batch-size must be at least 1")
+    if not corpus.exists():
+        raise StanceError(f"{corpus}: corpus not found")
+    cfg, record, model = load_run_model(run_dir)
+    manifest = {"run": str(run_dir), "run_id": record["run_id"], "task": cfg.task,
+                "corpus": str(corpus), "corpus_fingerprint": corpus_fingerprint(corpus),
+                "batch_size": batch_size, "classes": [str(c) for c in model.classes_],
+                "status": "running", "started": now()}
+    manifest = open_output(out, manifest, resume)
+    total, batches = paragraph_batches(cfg, corpus, batch_size)
+    n_batches = (total + batch_size - 1) // batch_size
+    done = sum(part_path(out, i).is_file() for i in range(n_batches))
+    if done:
+        say(f"stance.predict: resuming, {done} of {n_batches} batches already written")
+    rows = 0
+    bar = tqdm(total=total, unit="paragraph", disable=not progress, file=sys.stderr)
+    for index, batch in enumerate(batches):
+        bar.update(len(batch))
+        target = part_path(out, index)
+        if target.is_file():
+            continue
+        files.write_parquet(target, predict_batch(model, batch, cfg))
+    bar.close()
+    for i in range(n_batches):
+        rows += pq.ParquetFile(part_path(out, i)).metadata.num_rows
+    manifest.update(status="complete", finished=now(), paragraphs=total, batches=n_batches, rows=rows)
+    files.write_json(out / "manifest.json", manifest)
+    say(f"stance.predict: {total} paragraphs -> {rows} {cfg.task} predictions in {out / 'parts'}")
+    return manifest
+
+
+def read_predictions(out: Path) -> pd.DataFrame:
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    if manifest.get("status") != "complete":
+        raise StanceError(f"{out}: the prediction is not complete; finish it with stance.predict --resume")
+    return pd.read_parquet(out / "parts")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m stance.predict", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run", help="a run folder made by stance.train")
+    parser.add_argument("corpus", help="pages folder, table, or paragraphs.parquet from stance.corpus")
+    parser.add_argument("--out", required=True, help="output folder (must be new, or --resume)")
+    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--resume", action="store_true", help="finish an interrupted prediction in --out")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+@cli_entry
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    predict_corpus(Path(args.run), Path(args.corpus), Path(args.out), args.batch_size, args.resume,
+                   progress=not args.quiet)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
