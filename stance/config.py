@@ -114,6 +114,13 @@ class ColumnMap(Strict):
     date: str | None = "date"
     title: str | None = "title"
     url: str | None = "url"
+    # Target-dependent data (one row per text and target, e.g. NewsMTSC): the column with the
+    # target mention as written, and its character offsets in the text (optional: without
+    # them the first occurrence of the mention is used). The row's stance label is then one
+    # class, not a mapping actor -> class, and the target need not be a schema actor.
+    target: str | None = None
+    target_start: str | None = None
+    target_end: str | None = None
 
 
 class LabelColumns(Strict):
@@ -121,6 +128,8 @@ class LabelColumns(Strict):
     sentiment: str | None = "sentiment"
     # A mapping actor -> stance class per row, e.g. {"Russia": "unfavourable"}.
     stance: str | None = "stance"
+    # Raw label values -> schema classes, e.g. {"-1": unfavourable, "0": neutral, "1": favourable}.
+    values: dict[str, str] = Field(default_factory=dict)
 
 
 class DataConfig(Strict):
@@ -133,12 +142,16 @@ class DataConfig(Strict):
     # Stand-off labels (paragraph_id, text_sha1, framing, sentiment, stance) joined onto the
     # ingested paragraphs; builtin:seeds-gold is the packaged gold set for ../shared/seeds.
     annotations: str | None = None
+    # Data that comes already split: files under `path` (a folder) for train, val and test.
+    # Use with split.method: files.
+    split_files: dict[Literal["train", "val", "test"], str] | None = None
 
 
 class SplitConfig(Strict):
     # holdout: one seeded train/val/test split; kfold: every group is tested once per repeat;
-    # time: train on the earliest groups, validate on later ones, test on the latest.
-    method: Literal["holdout", "kfold", "time"] = "holdout"
+    # time: train on the earliest groups, validate on later ones, test on the latest;
+    # files: the split the data comes with (data.split_files).
+    method: Literal["holdout", "kfold", "time", "files"] = "holdout"
     test_size: float = Field(0.2, gt=0, lt=1)
     # Share of all paragraphs held out of training for validation (model selection).
     val_size: float = Field(0.1, ge=0, lt=1)

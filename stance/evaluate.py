@@ -11,6 +11,10 @@ from stance.stats import bootstrap_scores, calibration
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 
+MAX_TARGETS = 30
+MIN_PER_TARGET = 20
+
+
 def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str], classes: Sequence[str]) -> dict[str, Any]:
     """Scores over the schema's classes that occur in the gold labels or the predictions.
 
@@ -42,10 +46,14 @@ def evaluate_predictions(predictions: pd.DataFrame, classes: Sequence[str], by_t
             continue
         metrics = classification_metrics(part["label"], part["pred"], classes)
         if by_target:
+            # Schema actors, or for data with free-form targets the most frequent ones.
+            counts = part["target"].value_counts()
+            shown = set(counts[counts >= MIN_PER_TARGET].index[:MAX_TARGETS]) if len(counts) > MAX_TARGETS \
+                else set(counts.index)
             metrics["per_target"] = {
                 str(target): {k: v for k, v in classification_metrics(g["label"], g["pred"], classes).items()
                               if k in ("n", "accuracy", "macro_f1")}
-                for target, g in part.groupby("target", sort=True)}
+                for target, g in part.groupby("target", sort=True) if target in shown}
         out[split] = metrics
     return out
 
@@ -85,9 +93,12 @@ def run_metrics(predictions: pd.DataFrame, classes: Sequence[str], task: str,
     primary = predictions[(predictions["repeat"] == 0) & (predictions["seed"] == seeds[0])]
     metrics = evaluate_predictions(primary, classes, by_target=task == "stance")
     test = primary[primary["split"] == "test"]
-    metrics["test"]["ci"] = {name: interval.as_dict() for name, interval in
-                             bootstrap_scores(test["label"], test["pred"], groups=test["cluster_id"],
-                                              seed=seed).items()}
+    for split in ("val", "test"):
+        part = primary[primary["split"] == split]
+        if len(part):
+            metrics[split]["ci"] = {name: interval.as_dict() for name, interval in
+                                    bootstrap_scores(part["label"], part["pred"], groups=part["cluster_id"],
+                                                     seed=seed).items()}
     metrics["test"]["calibration"] = calibration(*probability_matrix(test))
     per_unit: dict[str, Any] = {}
     for (repeat, fold, unit_seed), part in predictions.groupby(["repeat", "fold", "seed"], sort=False):

@@ -80,7 +80,8 @@ def paragraph_batches(cfg: TrainConfig, corpus: Path, batch_size: int) -> tuple[
                         frame[column] = None
                 yield frame
         return parquet.metadata.num_rows, stream()
-    data = cfg.data.model_copy(update={"path": str(corpus), "annotations": None})
+    # The run's column mapping applies to a new file of the same shape; it is one file, not split.
+    data = cfg.data.model_copy(update={"path": str(corpus), "annotations": None, "split_files": None})
     paragraphs = ingest(data, cfg.corpus, cfg.label_schema)
     return len(paragraphs), (paragraphs.iloc[i:i + batch_size] for i in range(0, len(paragraphs), batch_size))
 

@@ -40,6 +40,7 @@ def paragraph_strata(examples: pd.DataFrame) -> pd.DataFrame:
         "outlet": first["outlet"].fillna("").astype(str).to_numpy() if "outlet" in first else "",
         "date": first["date"].to_numpy() if "date" in first else None,
         "stratum": grouped["label"].agg(mode).to_numpy(),
+        "given_split": first["given_split"].to_numpy() if "given_split" in first else None,
     })
 
 
@@ -111,6 +112,11 @@ def assign_splits(examples: pd.DataFrame, cfg: SplitConfig, seed: int) -> pd.Dat
                 split = np.where(test, "test", "train").astype(object)
                 _carve_val(units, groups, split, cfg.val_size, repeat_seed + fold + 1)
                 tables.append(base.assign(repeat=repeat, fold=fold, split=split))
+    elif cfg.method == "files":
+        if units["given_split"].isna().all():
+            raise StanceError("split.method: files needs data that comes split (set data.split_files)")
+        base["group"] = units["paragraph_id"].astype(str).to_numpy()  # the data's own split decides
+        tables.append(base.assign(repeat=0, fold=0, split=units["given_split"].fillna("train").to_numpy()))
     elif cfg.method == "time":
         tables.append(base.assign(repeat=0, fold=0, split=_time_split(units, groups, cfg)))
     else:

@@ -208,7 +208,7 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
     paragraphs = ingest(cfg.data, cfg.corpus, schema)
     if cfg.data.annotations:
         paragraphs = attach_standoff(paragraphs, resolve_annotations_path(cfg.data.annotations))
-    examples = build_examples(paragraphs, task, schema, getattr(cfg.data.labels, task))
+    examples = build_examples(paragraphs, task, schema, getattr(cfg.data.labels, task), cfg.data.labels.values)
     assignment = assign_splits(examples, cfg.split, cfg.seed)
     keys = fold_keys(assignment)
     for repeat, fold in keys:
@@ -217,7 +217,8 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
     folds = f"{cfg.split.folds} folds x {cfg.split.repeats} repeats, fold 1: " if cfg.split.method == "kfold" else ""
     say(f"  data: {len(paragraphs)} paragraphs, {len(examples)} {task} examples ({cfg.split.method}, {folds}"
         f"train {sizes.get('train', 0)} / val {sizes.get('val', 0)} / test {sizes.get('test', 0)}), "
-        f"{paragraphs['cluster_id'].nunique()} story clusters, grouped by {cfg.split.group_by}")
+        + (f"{paragraphs['cluster_id'].nunique()} story clusters, grouped by {cfg.split.group_by}"
+           if cfg.split.method != "files" else "split as given by data.split_files"))
     if cfg.model.kind == "transformer":
         resolve_model_path(cfg.model.model)  # a missing model fails here, not after the folder exists
     fingerprint = examples_fingerprint(examples)

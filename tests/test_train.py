@@ -164,3 +164,16 @@ def test_kfold_run_predicts_every_item_once_per_repeat_with_cis(config):
     assert 0 <= metrics["test"]["calibration"]["ece"] <= 1
     split = pd.read_csv(run / "split.csv")
     assert set(split.columns) >= {"paragraph_id", "group", "repeat", "fold", "split"}
+
+
+def test_linear_svm_fits_when_a_class_has_only_two_training_examples():
+    import numpy as np
+
+    from stance.models.tfidf import CalibratedLinearSVM
+
+    X = np.array([[0.0], [0.1], [1.0], [1.1], [2.0], [2.1], [2.2], [2.3]])
+    y = np.array(["a", "a", "b", "b", "c", "c", "c", "c"])
+    model = CalibratedLinearSVM().fit(X, y)
+    assert model.predict_proba(X).shape == (8, 3)
+    with pytest.raises(StanceError, match="at least 2 training examples of every class"):
+        CalibratedLinearSVM().fit(X[1:], y[1:])

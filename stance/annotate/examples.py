@@ -46,9 +46,29 @@ def _stance_mapping(value: Any, where: str) -> dict[str, str]:
     return {str(k): v for k, v in value.items() if not _missing(v)}
 
 
+def _mapped(value: Any, values: dict[str, str]) -> Any:
+    """A raw label through data.labels.values (-1 -> unfavourable); JSON numbers compare as text."""
+    if not values or value is None or isinstance(value, (dict, list)):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return values.get(str(value), value)
+
+
+def has_explicit_targets(paragraphs: pd.DataFrame) -> bool:
+    """Rows that name their own target (data.columns.target), as in NewsMTSC."""
+    return "target" in paragraphs.columns and paragraphs["target"].notna().any()
+
+
 def build_examples(paragraphs: pd.DataFrame, task: str, schema: LabelSchema,
-                   label_column: str | None) -> pd.DataFrame:
-    """Examples with a `label` column; unlabelled paragraphs are left out."""
+                   label_column: str | None, values: dict[str, str] | None = None) -> pd.DataFrame:
+    """Examples with a `label` column; unlabelled paragraphs are left out.
+
+    Stance rows normally hold a mapping actor -> class for the schema's actors; rows that name
+    their own target (any string, with its offsets) hold one class for that target instead.
+    """
+    values = values or {}
+    explicit = task == "stance" and has_explicit_targets(paragraphs)
     if label_column is None:
         raise StanceError(f"data.labels.{task} is not set: no column holds {task} labels")
     if label_column not in paragraphs.columns:
@@ -60,7 +80,18 @@ def build_examples(paragraphs: pd.DataFrame, task: str, schema: LabelSchema,
     rows: list[dict[str, Any]] = []
     gazetteer = Gazetteer.from_schema(schema) if task == "stance" else None
     for row in paragraphs.to_dict("records"):
-        value = row[label_column]
+        value = _mapped(row[label_column], values)
+        if explicit:
+            if _missing(value):
+                continue
+            if value not in classes:
+                problems.append(f"{_where(row)}: stance label {value!r} is not in schema.stance_classes {classes}"
+                                + ("" if values else " (map raw values with data.labels.values)"))
+                continue
+            target = str(row["target"])
+            spans = [[int(row["target_start"]), int(row["target_end"])]]
+            rows.append(_example(row, f"{row['paragraph_id']}|{target}", target, spans, value))
+            continue
         if task != "stance":
             if _missing(value):
                 continue
@@ -72,6 +103,7 @@ def build_examples(paragraphs: pd.DataFrame, task: str, schema: LabelSchema,
         if not isinstance(value, dict) and _missing(value):
             continue
         for actor, label in _stance_mapping(value, _where(row)).items():
+            label = _mapped(label, values)
             if actor not in schema.actors:
                 problems.append(f"{_where(row)}: stance actor {actor!r} is not in schema.actors {list(schema.actors)}")
             elif label not in classes:
@@ -84,14 +116,22 @@ def build_examples(paragraphs: pd.DataFrame, task: str, schema: LabelSchema,
         raise StanceError("; ".join(problems[:3]) + more)
     if not rows:
         raise StanceError(f"no paragraph has a {task} label in column {label_column!r}")
-    return pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
+    return _frame(rows)
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    given = ["given_split"] if rows and "given_split" in rows[0] else []
+    return pd.DataFrame(rows, columns=EXAMPLE_COLUMNS + given)
 
 
 def _example(row: dict[str, Any], example_id: str, target: str | None, spans: list[list[int]],
              label: str) -> dict[str, Any]:
-    return {"example_id": example_id, "paragraph_id": row["paragraph_id"], "doc_id": row["doc_id"],
-            "cluster_id": row["cluster_id"], "outlet": row.get("outlet"), "date": row.get("date"),
-            "text": row["text"], "target": target, "target_spans": spans, "label": label}
+    example = {"example_id": example_id, "paragraph_id": row["paragraph_id"], "doc_id": row["doc_id"],
+               "cluster_id": row["cluster_id"], "outlet": row.get("outlet"), "date": row.get("date"),
+               "text": row["text"], "target": target, "target_spans": spans, "label": label}
+    if row.get("given_split") is not None:  # data that comes already split (data.split_files)
+        example["given_split"] = row["given_split"]
+    return example
 
 
 def prediction_examples(paragraphs: pd.DataFrame, task: str, schema: LabelSchema) -> pd.DataFrame:
@@ -99,9 +139,15 @@ def prediction_examples(paragraphs: pd.DataFrame, task: str, schema: LabelSchema
     (paragraph, actor it mentions) pair. `label` is empty."""
     rows: list[dict[str, Any]] = []
     gazetteer = Gazetteer.from_schema(schema) if task == "stance" else None
+    explicit = task == "stance" and has_explicit_targets(paragraphs)
     for row in paragraphs.to_dict("records"):
         if task != "stance":
             rows.append(_example(row, row["paragraph_id"], None, [], None))
+            continue
+        if explicit:
+            target = str(row["target"])
+            rows.append(_example(row, f"{row['paragraph_id']}|{target}", target,
+                                 [[int(row["target_start"]), int(row["target_end"])]], None))
             continue
         for actor in (row.get("actors") if row.get("actors") is not None else []):
             if actor in schema.actors:

@@ -83,7 +83,9 @@ def ingest(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema,
     fmt = data.format
     if fmt == "auto":
         fmt = "pages" if path.is_dir() or path.suffix.lower() in PAGE_SUFFIXES else table_format(path, "auto")
-    if fmt == "pages":
+    if data.split_files:
+        rows = _ingest_split_files(path, data, corpus, report)
+    elif fmt == "pages":
         rows = _ingest_pages(path, corpus, report)
     else:
         if path.is_dir():
@@ -191,7 +193,8 @@ def _ingest_table(path: Path, fmt: str, data: DataConfig, corpus: CorpusConfig,
     report.files += 1
     check_columns(path, frame, data.columns)
     cols = data.columns
-    mapped = {getattr(cols, name) for name in ("text", "doc_id", "paragraph_id", "outlet", "date", "title", "url")}
+    mapped = {getattr(cols, name) for name in ("text", "doc_id", "paragraph_id", "outlet", "date", "title", "url",
+                                               "target", "target_start", "target_end")}
     extra = [c for c in frame.columns if c not in mapped and c != "__line__"]
     records = frame.to_dict("records")
     rows: list[dict[str, Any]] = []
@@ -213,12 +216,73 @@ def _ingest_table(path: Path, fmt: str, data: DataConfig, corpus: CorpusConfig,
             n = per_doc.get(doc_id, 0)
             per_doc[doc_id] = n + 1
             paragraph_id = _cell(record, cols.paragraph_id) or f"{doc_id}:{n}"
-            rows.append({**_row(cell, span, paragraph_id, doc_id, path.name, source_row, **meta), **extras})
+            target = _target_fields(cell, span, record, cols, where) if cols.target else {}
+            rows.append({**_row(cell, span, paragraph_id, doc_id, path.name, source_row, **meta), **extras,
+                         **target})
         else:
             for n, span in enumerate(_document_paragraphs(cell, corpus)):
                 rows.append({**_row(cell, span, f"{doc_id}:{n}", doc_id, path.name, source_row, **meta),
                              **extras})
     return rows
+
+
+def _ingest_split_files(folder: Path, data: DataConfig, corpus: CorpusConfig,
+                        report: IngestReport) -> list[dict[str, Any]]:
+    """Tables that come already split: each row keeps the split its file names (given_split)."""
+    if not folder.is_dir():
+        raise StanceError(f"{folder}: data.split_files needs data.path to be the folder holding the files")
+    rows: list[dict[str, Any]] = []
+    for split, name in data.split_files.items():
+        file = folder / name
+        if not file.is_file():
+            raise StanceError(f"{file}: data.split_files.{split} not found")
+        fmt = table_format(file, data.format if data.format != "pages" else "auto")
+        rows += [{**row, "given_split": split} for row in _ingest_table(file, fmt, data, corpus, report)]
+    return rows
+
+
+def normalized_offsets(raw: str, span: Span) -> tuple[list[int], list[int]]:
+    """Where raw offsets land in normalize_ws(raw[span]): as a start (the character's own
+    position) and as an exclusive end (just after the characters before it)."""
+    starts, ends, out, pending = [], [], 0, False
+    for i in range(span.start, span.end):
+        ends.append(out)
+        if raw[i].isspace():
+            pending = out > 0
+            starts.append(out + (1 if out > 0 else 0))
+        else:
+            out += 1 if pending else 0
+            starts.append(out)
+            out += 1
+            pending = False
+    starts.append(out)
+    ends.append(out)
+    return starts, ends
+
+
+def _target_fields(cell: str, span: Span, record: dict[str, Any], cols: Any, where: str) -> dict[str, Any]:
+    """The target mention and its offsets in the normalised paragraph text, checked."""
+    mention = _cell(record, cols.target)
+    if mention is None:
+        raise StanceError(f"{where}: empty target in column {cols.target!r}")
+    if cols.target_start and cols.target_end:
+        try:
+            start, end = int(record[cols.target_start]), int(record[cols.target_end])
+        except (TypeError, ValueError):
+            raise StanceError(f"{where}: target offsets {cols.target_start}/{cols.target_end} are not integers") from None
+        if not (0 <= start < end <= len(cell)) or normalize_ws(cell[start:end]) != normalize_ws(mention):
+            raise StanceError(f"{where}: target offsets {start}-{end} do not point at the mention {mention!r}")
+    else:
+        start = cell.find(mention)
+        if start < 0:
+            raise StanceError(f"{where}: target {mention!r} does not occur in the text")
+        end = start + len(mention)
+    starts, ends = normalized_offsets(cell, span)
+    clip = lambda k: min(max(k, span.start), span.end) - span.start  # noqa: E731
+    begin, finish = starts[clip(start)], ends[clip(end)]
+    if normalize_ws(cell[span.start:span.end])[begin:finish] != normalize_ws(mention):  # a bug, not bad input
+        raise AssertionError(f"{where}: target offsets lost in whitespace normalisation")
+    return {"target": mention, "target_start": begin, "target_end": finish}
 
 
 def _document_paragraphs(text: str, corpus: CorpusConfig) -> list[Span]:

@@ -76,7 +76,11 @@ def row_locator(frame: pd.DataFrame, index: int) -> str:
 
 
 def check_columns(path: Path, frame: pd.DataFrame, columns: ColumnMap) -> None:
+    available = [c for c in frame.columns if c != "__line__"]
     if columns.text not in frame.columns:
-        available = [c for c in frame.columns if c != "__line__"]
         raise StanceError(f"{path}: no text column {columns.text!r} (set data.columns.text); "
                           f"columns are {available}")
+    for name in ("target", "target_start", "target_end"):
+        column = getattr(columns, name)
+        if column is not None and column not in frame.columns:
+            raise StanceError(f"{path}: no {name} column {column!r} (data.columns.{name}); columns are {available}")

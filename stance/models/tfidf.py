@@ -14,7 +14,7 @@ from typing import Any, Callable
 import joblib
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -22,6 +22,8 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.svm import LinearSVC
+
+from stance.errors import StanceError
 
 TARGET_TOKEN = "targetmention"
 
@@ -31,10 +33,39 @@ def _logreg(cfg: Any, seed: int):
                               random_state=seed)
 
 
+class CalibratedLinearSVM(ClassifierMixin, BaseEstimator):
+    """LinearSVC with sigmoid-calibrated probabilities from internal folds.
+
+    The number of calibration folds shrinks to the rarest class's count (at most 3), so small
+    training sets (a learning-curve point, a rare class) still fit; one example is too few.
+    """
+
+    def __init__(self, C: float = 1.0, class_weight: str | None = "balanced", max_iter: int = 2000,
+                 random_state: int = 0):
+        self.C, self.class_weight, self.max_iter, self.random_state = C, class_weight, max_iter, random_state
+
+    def fit(self, X, y):
+        _, counts = np.unique(y, return_counts=True)
+        folds = int(min(3, counts.min()))
+        if folds < 2:
+            raise StanceError("model.classifier linear_svm calibrates its probabilities on internal folds and needs "
+                              "at least 2 training examples of every class; a class has 1 here (use logreg, or more data)")
+        svm = LinearSVC(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
+                        random_state=self.random_state)
+        self.model_ = CalibratedClassifierCV(svm, method="sigmoid", cv=folds).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
 def _linear_svm(cfg: Any, seed: int):
     # LinearSVC has no probabilities; sigmoid calibration on internal folds gives honest ones.
-    svm = LinearSVC(C=cfg.C, class_weight=cfg.class_weight, max_iter=cfg.max_iter, random_state=seed)
-    return CalibratedClassifierCV(svm, method="sigmoid", cv=3)
+    return CalibratedLinearSVM(C=cfg.C, class_weight=cfg.class_weight, max_iter=cfg.max_iter, random_state=seed)
 
 
 def _sgd_log(cfg: Any, seed: int):
