@@ -26,20 +26,20 @@ GROUP_COLUMN = {"cluster": "cluster_id", "doc": "doc_id", "paragraph": "paragrap
 
 
 def paragraph_strata(examples: pd.DataFrame) -> pd.DataFrame:
-    """One row per paragraph: its group columns and a label to stratify on (the most common)."""
-    def mode(labels: pd.Series) -> str:
-        counts = labels.value_counts()
-        return sorted(counts[counts == counts.max()].index)[0]
-
+    """One row per paragraph: its group columns and a label to stratify on (the most common,
+    ties to the alphabetically first). Vectorised: a per-group Python function took seconds."""
     grouped = examples.groupby("paragraph_id", sort=True)
     first = grouped.first()
+    counts = examples.groupby(["paragraph_id", "label"]).size().reset_index(name="n")
+    counts = counts.sort_values(["paragraph_id", "n", "label"], ascending=[True, False, True], kind="stable")
+    mode = counts.drop_duplicates("paragraph_id").set_index("paragraph_id")["label"]
     return pd.DataFrame({
         "paragraph_id": list(grouped.groups),
         "doc_id": first["doc_id"].to_numpy(),
         "cluster_id": first["cluster_id"].to_numpy(),
         "outlet": first["outlet"].fillna("").astype(str).to_numpy() if "outlet" in first else "",
         "date": first["date"].to_numpy() if "date" in first else None,
-        "stratum": grouped["label"].agg(mode).to_numpy(),
+        "stratum": mode.reindex(list(grouped.groups)).to_numpy(),
         "given_split": first["given_split"].to_numpy() if "given_split" in first else None,
     })
 
