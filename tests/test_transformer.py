@@ -40,6 +40,9 @@ def test_tiny_transformer_trains_saves_reloads_and_predicts_identically(transfor
     assert fit["device"] == "cpu" and fit["precision"] == "fp32" and fit["steps"] > 0
     assert fit["examples_per_second"] > 0
     assert any("val macro-F1" in line for line in lines)  # evaluated every epoch for early stopping
+    # The score that chose the best epoch is the one the run reports for that model on val.
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert fit["best_val_macro_f1"] == pytest.approx(metrics["val"]["macro_f1"], abs=1e-9)
     assert not (run / "checkpoints").exists()
     model_dir = run / record["primary_model"]
     assert (model_dir / "model.safetensors").is_file() and (model_dir / "tokenizer.json").is_file()

@@ -36,6 +36,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
 
 META_FILE = "stance_model.json"
+# A validation label the training data lacks: always a miss, and still counted in macro-F1.
+UNSEEN_CLASS = "\x00unseen"
 
 
 def quiet_transformers() -> None:
@@ -150,7 +152,7 @@ class TransformerClassifier:
         if eval_set is not None and len(eval_set[0]):
             eval_labels = [str(v) for v in eval_set[1]]
             # A validation class the training data lacks cannot be a target of the loss (-100);
-            # it still counts against macro-F1, which is computed on the label strings.
+            # it still counts against macro-F1 (UNSEEN_CLASS below).
             eval_ds = Dataset.from_dict({**self.encode(eval_set[0]),
                                          "labels": [index.get(c, -100) for c in eval_labels]})
 
@@ -170,7 +172,11 @@ class TransformerClassifier:
         def macro_f1(prediction: Any) -> dict[str, float]:
             logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
             predicted = self.classes_[np.asarray(logits).argmax(axis=1)]
-            return {"macro_f1": float(f1_score(eval_labels, predicted, average="macro", zero_division=0))}
+            # Gold labels come back with the predictions, in the order the evaluation loop used
+            # (its sampler may regroup items by length): never pair them with the input order.
+            ids = np.asarray(prediction.label_ids)
+            gold = np.where(ids >= 0, self.classes_[np.clip(ids, 0, None)], UNSEEN_CLASS)
+            return {"macro_f1": float(f1_score(gold, predicted, average="macro", zero_division=0))}
 
         class Report(TrainerCallback):
             def on_evaluate(self, args: Any, state: Any, control: Any, metrics: Any = None, **kw: Any) -> None:
