@@ -8,7 +8,6 @@ story cluster until every cluster has had its turn (syndicated copies teach the 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +15,10 @@ import pandas as pd
 
 from stance.annotate.examples import prediction_examples
 from stance.annotate.standoff import attach_standoff, resolve_annotations_path
-from stance.config import DataConfig, load_config
+from stance.config import DataConfig
 from stance.corpus.ingest import ingest
 from stance.errors import StanceError
-from stance.models import load_model
-from stance.runs import is_run_dir
+from stance.predict import load_run_model
 
 FEATURES = ["text", "target", "target_spans"]
 
@@ -62,12 +60,7 @@ def interleave(ranked: pd.DataFrame, n: int) -> pd.DataFrame:
 def suggest(run_dir: Path, n: int = 50, data: str | None = None) -> pd.DataFrame:
     if n < 1:
         raise StanceError("--n must be at least 1")
-    if not is_run_dir(run_dir):
-        raise StanceError(f"{run_dir}: not a run folder (no run.json and config.yaml)")
-    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    if record.get("status") != "complete":
-        raise StanceError(f"{run_dir}: the run is not complete; finish it with stance.train --resume")
-    cfg = load_config(run_dir / "config.yaml")
+    cfg, _, model = load_run_model(run_dir)
     data_cfg = cfg.data if data is None else DataConfig(path=data)
     paragraphs = ingest(data_cfg, cfg.corpus, cfg.label_schema)
     if data is None and cfg.data.annotations:
@@ -82,7 +75,6 @@ def suggest(run_dir: Path, n: int = 50, data: str | None = None) -> pd.DataFrame
     examples = prediction_examples(paragraphs, cfg.task, cfg.label_schema)
     if examples.empty:
         raise StanceError(f"no unlabelled paragraph in {data_cfg.path} mentions an actor: nothing to suggest")
-    model = load_model(run_dir / record["primary_model"])
     proba = model.predict_proba(examples[FEATURES].reset_index(drop=True))
     classes = np.asarray([str(c) for c in model.classes_])
     examples = examples.assign(uncertainty=normalised_entropy(proba), predicted=classes[proba.argmax(axis=1)])
