@@ -94,7 +94,8 @@ def ensure_run(cfg: TrainConfig, retrain: bool, say: Callable[..., None]) -> Pat
 def run_experiment(exp: ExperimentConfig, retrain: bool, say: Callable[..., None]
                    ) -> tuple[list[Path], pd.DataFrame | None]:
     say(f"stance.compare: experiment {exp.name}, models {', '.join(exp.models)}")
-    paths = [ensure_run(cfg, retrain, say) for cfg in exp.runs().values()]
+    main_runs = {name: ensure_run(cfg, retrain, say) for name, cfg in exp.runs().items()}
+    paths = list(main_runs.values())
     if exp.learning_curve is None:
         return paths, None
     rows = []
@@ -102,7 +103,8 @@ def run_experiment(exp: ExperimentConfig, retrain: bool, say: Callable[..., None
         configs = exp.runs() if fraction == 1.0 else exp.runs(train_fraction=fraction)
         for model_name, cfg in configs.items():
             try:
-                run = load_run(ensure_run(cfg, retrain, say))
+                # The whole training side is each model's main run: never trained twice.
+                run = load_run(main_runs[model_name] if fraction == 1.0 else ensure_run(cfg, retrain, say))
             except StanceError as exc:
                 # One model that cannot be fitted on a small share (a class with one example)
                 # leaves a gap in its curve; the other models and points are still worth having.
