@@ -169,7 +169,8 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
         split = run.config["split"]
         rows.append({
             "run": run.name, "task": run.config["task"], "model": describe(run),
-            "split": split["method"] + (f" {split['folds']}x{split['repeats']}" if split["method"] == "kfold" else "")
+            "split": "as given (data.split_files)" if split["method"] == "files" else
+            split["method"] + (f" {split['folds']}x{split['repeats']}" if split["method"] == "kfold" else "")
             + f" by {split['group_by']}",
             "n_test": test["n"], "fits": summary["macro_f1"]["n"],
             "macro_f1": test["macro_f1"], "macro_f1_low": test["ci"]["macro_f1"]["low"],
