@@ -5,6 +5,7 @@ import json
 import pandas as pd
 import pytest
 
+from stance.annotate.agreement import adjudicate
 from stance.annotate.standoff import attach_standoff, resolve_annotations_path
 from stance.config import DataConfig, load_config
 from stance.corpus.ingest import ingest
@@ -39,12 +40,19 @@ def test_packaged_seed_labels_hold_no_text_and_point_at_the_real_pages(seeds_dir
     for path in SEED_LABELS.glob("*.csv"):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
         assert "text" not in frame.columns, path
-        longest = max(frame[c].str.len().max() for c in frame.columns if c not in ("stance",))
+        longest = max(frame[c].str.len().max() for c in frame.columns if c not in ("stance", "reason"))
         assert longest <= 64, f"{path}: a cell of {longest} characters looks like copied text"
     corpus, schema = defaults
     paragraphs = ingest(DataConfig(path=str(seeds_dir)), corpus, schema)
-    joined = attach_standoff(paragraphs, resolve_annotations_path("builtin:seeds-pass-a"))  # checks every hash
-    assert joined["framing"].notna().sum() == len(paragraphs) == 119
+    for name in ("builtin:seeds-pass-a", "builtin:seeds-gold"):
+        joined = attach_standoff(paragraphs, resolve_annotations_path(name))  # checks every hash
+        assert joined["framing"].notna().sum() == len(paragraphs) == 119, name
+    # The adjudicator's reasons are our own words: no five-word run of a seed paragraph in them.
+    seed_runs = {" ".join(w[i:i + 5]) for w in (t.lower().split() for t in paragraphs["text"])
+                 for i in range(len(w) - 4)}
+    for reason in pd.read_csv(SEED_LABELS / "adjudication-notes.csv")["reason"]:
+        words = reason.lower().split()
+        assert not {" ".join(words[i:i + 5]) for i in range(len(words) - 4)} & seed_runs, reason
     anchors = pd.read_csv(SEED_LABELS / "anchors.csv", dtype={"start": int, "end": int})
     for row in anchors.itertuples():
         source = (seeds_dir / row.source).read_text(encoding="utf-8")
@@ -52,16 +60,34 @@ def test_packaged_seed_labels_hold_no_text_and_point_at_the_real_pages(seeds_dir
         assert " ".join(source[row.start:row.end].split()) == text
 
 
-def test_pass_a_covers_every_field_the_schema_asks_for(defaults):
+@pytest.mark.parametrize("labels_file", ["pass-a.csv", "pass-b.csv"])
+def test_each_pass_covers_every_field_the_schema_asks_for(defaults, labels_file):
     _, schema = defaults
-    labels = pd.read_csv(SEED_LABELS / "pass-a.csv", dtype=str)
+    labels = pd.read_csv(SEED_LABELS / labels_file, dtype=str)
     anchors = pd.read_csv(SEED_LABELS / "anchors.csv", dtype=str, keep_default_na=False)
     assert set(labels["paragraph_id"]) == set(anchors["paragraph_id"])
+    assert labels["annotator"].nunique() == 1
     for pid, actors in zip(anchors["paragraph_id"], anchors["actors"]):
         fields = set(labels.loc[labels["paragraph_id"] == pid, "field"])
         expected = {"framing", "sentiment"} | {f"stance:{a}" for a in actors.split("|") if a}
         assert fields == expected, pid
     assert set(labels.loc[labels["field"] == "framing", "label"]) <= set(schema.framing_classes)
+
+
+def test_gold_is_the_adjudication_of_the_two_passes(tmp_path):
+    """Re-running the documented adjudication reproduces the committed gold file exactly."""
+    passes = [pd.read_csv(SEED_LABELS / f, dtype=str) for f in ("pass-a.csv", "pass-b.csv")]
+    adjudicator = pd.read_csv(SEED_LABELS / "adjudicator.csv", dtype=str)
+    gold, ties = adjudicate(pd.concat(passes, ignore_index=True), adjudicator)
+    assert ties.empty
+    committed = pd.read_csv(SEED_LABELS / "gold.csv", dtype=str)
+    stance = committed["stance"].map(json.loads)
+    for row in gold.itertuples():
+        line = committed.loc[committed["paragraph_id"] == row.paragraph_id].index[0]
+        if row.field.startswith("stance:"):
+            assert stance[line][row.field.split(":", 1)[1]] == row.label
+        else:
+            assert committed.at[line, row.field] == row.label
 
 
 @pytest.mark.slow

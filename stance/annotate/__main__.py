@@ -122,6 +122,9 @@ def cmd_agree(args: argparse.Namespace) -> None:
     result = agreement(labels)
     table = agreement_table(result)
     print(table.to_markdown(index=False, floatfmt=".3f"))
+    if table["alpha"].isna().any():
+        print("  alpha and kappa are undefined (nan) where every rating of a field is one class: "
+              "agreement then says nothing about reliability")
     if args.out:
         out = fresh_dir(Path(args.out))
         files.write_json(out / "agreement.json", result)
