@@ -64,6 +64,16 @@ def is_paragraph_table(path: Path) -> bool:
     return {"paragraph_id", "text"} <= names
 
 
+def complete_columns(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
+    """A plain paragraph table (only ids and text) gets its actor mentions and empty metadata."""
+    if "actors" not in frame:
+        frame["actors"] = [gazetteer.actors_in(str(t)) for t in frame["text"]]
+    for column in ("doc_id", "outlet", "date", "cluster_id"):
+        if column not in frame:
+            frame[column] = None
+    return frame
+
+
 def paragraph_batches(cfg: TrainConfig, corpus: Path, batch_size: int) -> tuple[int, Iterator[pd.DataFrame]]:
     """(number of paragraphs, batches of ingested paragraphs)."""
     if is_paragraph_table(corpus):
@@ -72,13 +82,7 @@ def paragraph_batches(cfg: TrainConfig, corpus: Path, batch_size: int) -> tuple[
 
         def stream() -> Iterator[pd.DataFrame]:
             for batch in parquet.iter_batches(batch_size=batch_size):
-                frame = batch.to_pandas()
-                if "actors" not in frame:  # a plain paragraph table: find the mentions here
-                    frame["actors"] = [gazetteer.actors_in(str(t)) for t in frame["text"]]
-                for column in ("doc_id", "outlet", "date", "cluster_id"):
-                    if column not in frame:
-                        frame[column] = None
-                yield frame
+                yield complete_columns(batch.to_pandas(), gazetteer)
         return parquet.metadata.num_rows, stream()
     # The run's column mapping applies to a new file of the same shape; it is one file, not split.
     data = cfg.data.model_copy(update={"path": str(corpus), "annotations": None, "split_files": None})
@@ -130,7 +134,8 @@ def open_output(out: Path, manifest: dict[str, Any], resume: bool) -> dict[str, 
 
 
 def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 2000, resume: bool = False,
-                   progress: bool = True, say: Callable[..., None] = print) -> dict[str, Any]:
+                   progress: bool = True, say: Callable[..., None] = print, engine: str = "local",
+                   workers: int = 2, gpus_per_worker: float = 0.0, ray_address: str | None = None) -> dict[str, Any]:
     if batch_size < 1:
         raise StanceError("--batch-size must be at least 1")
     if not corpus.exists():
@@ -140,6 +145,15 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
                 "corpus": str(corpus), "corpus_fingerprint": corpus_fingerprint(corpus),
                 "batch_size": batch_size, "classes": [str(c) for c in model.classes_],
                 "status": "running", "started": now()}
+    if engine == "ray":
+        if resume:
+            raise StanceError("--resume is for --engine local; an interrupted Ray job is redone by running it again")
+        if workers < 1:
+            raise StanceError("--workers must be at least 1")
+        from stance.distributed import predict_with_ray  # noqa: PLC0415 — Ray is an optional extra
+
+        return predict_with_ray(run_dir, corpus, out, manifest, batch_size, workers, gpus_per_worker,
+                                ray_address, progress, say)
     manifest = open_output(out, manifest, resume)
     total, batches = paragraph_batches(cfg, corpus, batch_size)
     n_batches = (total + batch_size - 1) // batch_size
@@ -179,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--resume", action="store_true", help="finish an interrupted prediction in --out")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--engine", choices=["local", "ray"], default="local",
+                        help="ray: Ray Data workers, each loading the model once (pip install -e '.[distributed]')")
+    parser.add_argument("--workers", type=int, default=2, help="--engine ray: parallel model replicas")
+    parser.add_argument("--gpus-per-worker", type=float, default=0.0, help="--engine ray: GPUs per replica")
+    parser.add_argument("--ray-address", help="--engine ray: a running cluster (auto, ray://host:10001); "
+                                              "default: start Ray on this machine")
     return parser
 
 
@@ -186,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     predict_corpus(Path(args.run), Path(args.corpus), Path(args.out), args.batch_size, args.resume,
-                   progress=not args.quiet)
+                   progress=not args.quiet, engine=args.engine, workers=args.workers,
+                   gpus_per_worker=args.gpus_per_worker, ray_address=args.ray_address)
     return 0
 
 
