@@ -57,11 +57,15 @@ def corpus_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def is_paragraph_table(path: Path) -> bool:
-    if path.suffix.lower() != ".parquet" or not path.is_file():
-        return False
-    names = set(pq.ParquetFile(path).schema_arrow.names)
-    return {"paragraph_id", "text"} <= names
+def paragraph_shards(path: Path) -> list[Path]:
+    """The Parquet paragraph table(s) at `path`: one file from stance.corpus, or the folder of
+    shards that `stance.corpus --shard-rows` writes; [] for anything else."""
+    shards = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    if not shards or any(p.suffix.lower() != ".parquet" or not p.is_file() for p in shards):
+        return []
+    if not all({"paragraph_id", "text"} <= set(pq.ParquetFile(p).schema_arrow.names) for p in shards):
+        return []
+    return shards
 
 
 def complete_columns(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
@@ -76,14 +80,15 @@ def complete_columns(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
 
 def paragraph_batches(cfg: TrainConfig, corpus: Path, batch_size: int) -> tuple[int, Iterator[pd.DataFrame]]:
     """(number of paragraphs, batches of ingested paragraphs)."""
-    if is_paragraph_table(corpus):
-        parquet = pq.ParquetFile(corpus)
+    shards = paragraph_shards(corpus)
+    if shards:
         gazetteer = Gazetteer.from_schema(cfg.label_schema)
 
         def stream() -> Iterator[pd.DataFrame]:
-            for batch in parquet.iter_batches(batch_size=batch_size):
-                yield complete_columns(batch.to_pandas(), gazetteer)
-        return parquet.metadata.num_rows, stream()
+            for shard in shards:  # batches do not cross shards; their numbering is still fixed
+                for batch in pq.ParquetFile(shard).iter_batches(batch_size=batch_size):
+                    yield complete_columns(batch.to_pandas(), gazetteer)
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in shards), stream()
     # The run's column mapping applies to a new file of the same shape; it is one file, not split.
     data = cfg.data.model_copy(update={"path": str(corpus), "annotations": None, "split_files": None})
     paragraphs = ingest(data, cfg.corpus, cfg.label_schema)
@@ -156,7 +161,8 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
                                 ray_address, progress, say)
     manifest = open_output(out, manifest, resume)
     total, batches = paragraph_batches(cfg, corpus, batch_size)
-    n_batches = (total + batch_size - 1) // batch_size
+    n_batches = sum(-(-pq.ParquetFile(p).metadata.num_rows // batch_size) for p in paragraph_shards(corpus)) \
+        or (total + batch_size - 1) // batch_size
     done = sum(part_path(out, i).is_file() for i in range(n_batches))
     if done:
         say(f"stance.predict: resuming, {done} of {n_batches} batches already written")

@@ -12,7 +12,7 @@ import pandas as pd
 
 from stance import files
 from stance.config import DataConfig, corpus_defaults, load_config
-from stance.corpus.ingest import IngestReport, ingest, summarize
+from stance.corpus.ingest import IngestReport, ingest, ingest_to_shards, summarize
 from stance.errors import StanceError, cli_entry
 
 
@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rows-are", default="paragraphs", choices=["paragraphs", "documents"],
                         help="for tables: is each row a paragraph or a whole document")
     parser.add_argument("--text-column", default="text")
+    parser.add_argument("--shard-rows", type=int,
+                        help="for a table larger than memory: read this many rows at a time and write "
+                             "DIR/paragraphs/part-*.parquet (one shard per chunk) instead of one file")
     return parser
 
 
@@ -44,6 +47,18 @@ def main(argv: list[str] | None = None) -> int:
     if out is not None and out.exists() and any(out.iterdir()):
         raise StanceError(f"{out}: output folder exists and is not empty; choose a new --out")
     report = IngestReport()
+    if args.shard_rows is not None:
+        if out is None:
+            raise StanceError("--shard-rows needs --out")
+        shards = ingest_to_shards(data, corpus, schema, out / "paragraphs", args.shard_rows, report)
+        columns = ["doc_id", "outlet", "actors", "dup_group", "cluster_id"]  # not the text: memory stays small
+        summary = summarize(pd.concat(pd.read_parquet(s, columns=columns) for s in shards), report)
+        summary["shards"] = len(shards)
+        files.write_csv(out / "dropped_lines.csv", pd.DataFrame(report.dropped))
+        files.write_json(out / "summary.json", summary)
+        print_summary(summary, None)
+        print(f"wrote {len(shards)} shards to {out}/paragraphs/")
+        return 0
     frame = ingest(data, corpus, schema, report)
     summary = summarize(frame, report)
     if out is not None:

@@ -60,33 +60,71 @@ def _stable_id(prefix: str, key: str) -> str:
     return prefix + hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
 
 
+def shingle_hashes(found: set[str]) -> np.ndarray:
+    """Word shingles as sorted 64-bit hashes: eight bytes each instead of a string, so a million
+    paragraphs' shingles stay in memory for the containment check."""
+    hashed = {int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "little") for s in found}
+    return np.fromiter(sorted(hashed), dtype=np.uint64, count=len(hashed))
+
+
+class NearDuplicateIndex:
+    """Near-duplicate pairs found incrementally, one batch of paragraphs at a time.
+
+    Each new paragraph is queried against the paragraphs added before it and then inserted, so
+    every candidate pair is seen exactly once, and the result does not depend on how the corpus
+    was cut into batches. `stance.corpus` feeds a whole table at once or shard by shard; both
+    give the same pairs, groups and clusters.
+    """
+
+    def __init__(self, cfg: DedupConfig) -> None:
+        self.cfg = cfg
+        self.lsh = MinHashLSH(threshold=cfg.candidate_jaccard, num_perm=cfg.num_perm)
+        self.shingles: list[np.ndarray] = []
+        self.paragraph_ids: list[str] = []
+        self.doc_ids: list[str] = []
+        self.pairs: list[tuple[int, int, float]] = []
+
+    def add(self, paragraph_ids: Sequence[str], doc_ids: Sequence[str], texts: Sequence[str]) -> None:
+        first = len(self.shingles)
+        found = [shingles(t, self.cfg.shingle_words) for t in texts]  # strings: this batch only
+        self.shingles.extend(shingle_hashes(f) for f in found)
+        self.paragraph_ids.extend(paragraph_ids)
+        self.doc_ids.extend(doc_ids)
+        usable = [k for k, f in enumerate(found) if len(f) >= self.cfg.min_shingles]
+        if not usable:
+            return
+        # Seeded, so the same corpus always gives the same candidates.
+        minhashes = MinHash.bulk([[s.encode("utf-8") for s in found[k]] for k in usable],
+                                 num_perm=self.cfg.num_perm, seed=1)
+        usable = [first + k for k in usable]
+        for i, mh in zip(usable, minhashes):
+            for j in self.lsh.query(mh):
+                a, b = self.shingles[j], self.shingles[i]
+                overlap = len(np.intersect1d(a, b, assume_unique=True)) / min(len(a), len(b))
+                if overlap >= self.cfg.min_containment:
+                    self.pairs.append((j, i, round(overlap, 4)))
+            self.lsh.insert(i, mh, check_duplication=False)
+
+    def result(self) -> "DedupResult":
+        return _groups(self.paragraph_ids, self.doc_ids, sorted(self.pairs), self.cfg)
+
+
 def near_duplicates(texts: Sequence[str], cfg: DedupConfig) -> list[tuple[int, int, float]]:
-    sets = [shingles(t, cfg.shingle_words) for t in texts]
-    lsh = MinHashLSH(threshold=cfg.candidate_jaccard, num_perm=cfg.num_perm)
-    usable = [i for i, s in enumerate(sets) if len(s) >= cfg.min_shingles]
-    if not usable:
-        return []
-    # Seeded, so the same corpus always gives the same candidates.
-    hashes = MinHash.bulk([[s.encode("utf-8") for s in sets[i]] for i in usable],
-                          num_perm=cfg.num_perm, seed=1)
-    for i, mh in zip(usable, hashes):
-        lsh.insert(i, mh, check_duplication=False)
-    pairs = []
-    for i, mh in zip(usable, hashes):
-        for j in lsh.query(mh):
-            if j <= i:
-                continue
-            overlap = len(sets[i] & sets[j]) / min(len(sets[i]), len(sets[j]))
-            if overlap >= cfg.min_containment:
-                pairs.append((i, j, round(overlap, 4)))
-    return sorted(pairs)
+    index = NearDuplicateIndex(cfg)
+    index.add([str(i) for i in range(len(texts))], [str(i) for i in range(len(texts))], texts)
+    return sorted(index.pairs)
 
 
 def cluster(paragraph_ids: Sequence[str], doc_ids: Sequence[str], texts: Sequence[str],
             cfg: DedupConfig) -> DedupResult:
-    n = len(texts)
-    pairs = near_duplicates(texts, cfg)
+    index = NearDuplicateIndex(cfg)
+    index.add(paragraph_ids, doc_ids, texts)
+    return index.result()
 
+
+def _groups(paragraph_ids: Sequence[str], doc_ids: Sequence[str], pairs: list[tuple[int, int, float]],
+            cfg: DedupConfig) -> DedupResult:
+    n = len(paragraph_ids)
     paragraphs = _UnionFind(n)
     for i, j, _ in pairs:
         paragraphs.union(i, j)

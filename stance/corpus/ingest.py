@@ -10,19 +10,24 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import shutil
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from stance.config import BUILTIN_EXAMPLE, CorpusConfig, DataConfig, LabelSchema
 from stance.corpus.actors import Gazetteer
-from stance.corpus.dedup import cluster
+from stance import files
+from stance.corpus.dedup import NearDuplicateIndex, cluster
 from stance.corpus.pages import DroppedLine, PageRules, parse_page
 from stance.corpus.segment import Span, chunk_span, iter_lines, normalize_ws, strip_span
-from stance.corpus.tables import TABLE_SUFFIXES, check_columns, read_table, row_locator, table_format
+from stance.corpus.tables import (TABLE_SUFFIXES, check_columns, iter_table_chunks, read_table, row_locator,
+                                  table_format)
 from stance.errors import StanceError
 
 log = logging.getLogger(__name__)
@@ -99,18 +104,90 @@ def ingest(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema,
     return annotate_structure(frame, corpus, schema)
 
 
-def annotate_structure(frame: pd.DataFrame, corpus: CorpusConfig, schema: LabelSchema) -> pd.DataFrame:
-    """Add actor mentions, near-duplicate groups and story clusters."""
-    gazetteer = Gazetteer.from_schema(schema)
+def add_actor_mentions(frame: pd.DataFrame, gazetteer: Gazetteer) -> None:
     mentions = [gazetteer.find(text) for text in frame["text"]]
     frame["actors"] = [gazetteer.actors_of(ms) for ms in mentions]
     frame["actor_spans"] = [[{"actor": m.actor, "start": m.start, "end": m.end} for m in ms]
                             for ms in mentions]
+
+
+def annotate_structure(frame: pd.DataFrame, corpus: CorpusConfig, schema: LabelSchema) -> pd.DataFrame:
+    """Add actor mentions, near-duplicate groups and story clusters."""
+    add_actor_mentions(frame, Gazetteer.from_schema(schema))
     result = cluster(list(frame["paragraph_id"]), list(frame["doc_id"]), list(frame["text"]), corpus.dedup)
     frame["dup_group"] = result.dup_group
     frame["cluster_id"] = result.cluster_id
     extra = [c for c in frame.columns if c not in BASE_COLUMNS]
     return frame[BASE_COLUMNS + extra].reset_index(drop=True)
+
+
+MENTION_TYPES = {"actors": pa.list_(pa.string()),
+                 "actor_spans": pa.list_(pa.struct([("actor", pa.string()), ("start", pa.int64()),
+                                                    ("end", pa.int64())]))}
+STRING_COLUMNS = ["paragraph_id", "doc_id", "source", "outlet", "date", "title", "url", "wire", "text",
+                  "text_sha1", "dup_group", "cluster_id"]
+
+
+def ingest_to_shards(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema, out: Path, shard_rows: int,
+                     report: IngestReport) -> list[Path]:
+    """Ingest a table too large for memory, `shard_rows` input rows at a time, into
+    `out/part-00000.parquet`, ... with the same rows and columns as `ingest` gives for the whole
+    table. Memory holds one shard, plus per paragraph only its id, document id and 8-byte shingle
+    hashes for the near-duplicate search; story clusters are known only after the last shard,
+    so each shard is written once without them and once more with them."""
+    path = resolve_data_path(data.path)
+    if not path.is_file():
+        raise StanceError(f"{path}: sharded ingest reads one table file (CSV, JSONL or Parquet)")
+    fmt = table_format(path, data.format)
+    if fmt == "pages" or data.split_files:
+        raise StanceError(f"{path}: sharded ingest is for one table, not pages or data.split_files")
+    if shard_rows < 1:
+        raise StanceError("--shard-rows must be at least 1")
+    staging = out.with_name(out.name + ".partial")
+    if staging.exists():
+        shutil.rmtree(staging)  # left by an interrupted ingest: redo it
+    gazetteer, index = Gazetteer.from_schema(schema), NearDuplicateIndex(corpus.dedup)
+    seen: set[str] = set()
+    per_doc: dict[str, int] = {}
+    report.files += 1
+    sizes: list[int] = []
+    for chunk, offset in iter_table_chunks(path, fmt, shard_rows):
+        rows = _table_rows(chunk, path, data, corpus, report, offset, per_doc)
+        if not rows:
+            continue
+        frame = pd.DataFrame(rows)
+        _check_unique_ids(frame, path)
+        repeated = [p for p in frame["paragraph_id"] if p in seen]
+        if repeated:
+            raise StanceError(f"{path}: duplicate paragraph ids, e.g. {repeated[:3]}")
+        seen.update(frame["paragraph_id"])
+        add_actor_mentions(frame, gazetteer)
+        index.add(list(frame["paragraph_id"]), list(frame["doc_id"]), list(frame["text"]))
+        files.write_parquet(staging / "raw" / f"part-{len(sizes):05d}.parquet", frame)
+        sizes.append(len(frame))
+    if not sizes:
+        raise StanceError(f"{path}: no paragraphs found (skipped: {len(report.skipped)})")
+    del seen
+    result = index.result()
+    start = 0
+    for k, size in enumerate(sizes):
+        raw = staging / "raw" / f"part-{k:05d}.parquet"
+        frame = pd.read_parquet(raw)
+        frame["dup_group"] = result.dup_group[start:start + size]
+        frame["cluster_id"] = result.cluster_id[start:start + size]
+        start += size
+        for column in STRING_COLUMNS:  # one Parquet schema for every shard, even an all-empty column
+            frame[column] = frame[column].astype("string")
+        extra = [c for c in frame.columns if c not in BASE_COLUMNS]
+        table = pa.Table.from_pandas(frame[BASE_COLUMNS + extra], preserve_index=False)
+        for name, kind in MENTION_TYPES.items():  # a shard where no actor is mentioned has list<null>
+            table = table.set_column(table.schema.get_field_index(name), name, table.column(name).cast(kind))
+        with files.atomic_path(staging / f"part-{k:05d}.parquet") as tmp:
+            pq.write_table(table, tmp)
+        raw.unlink()
+    (staging / "raw").rmdir()
+    staging.rename(out)
+    return [out / f"part-{k:05d}.parquet" for k in range(len(sizes))]
 
 
 def _check_unique_ids(frame: pd.DataFrame, path: Path) -> None:
@@ -191,6 +268,13 @@ def _ingest_table(path: Path, fmt: str, data: DataConfig, corpus: CorpusConfig,
                   report: IngestReport) -> list[dict[str, Any]]:
     frame = read_table(path, fmt)
     report.files += 1
+    return _table_rows(frame, path, data, corpus, report, offset=0, per_doc={})
+
+
+def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: CorpusConfig, report: IngestReport,
+                offset: int, per_doc: dict[str, int]) -> list[dict[str, Any]]:
+    """Paragraph rows from (a chunk of) a table; `offset` rows and `per_doc` paragraph counts
+    come from earlier chunks."""
     check_columns(path, frame, data.columns)
     cols = data.columns
     mapped = {getattr(cols, name) for name in ("text", "doc_id", "paragraph_id", "outlet", "date", "title", "url",
@@ -198,19 +282,18 @@ def _ingest_table(path: Path, fmt: str, data: DataConfig, corpus: CorpusConfig,
     extra = [c for c in frame.columns if c not in mapped and c != "__line__"]
     records = frame.to_dict("records")
     rows: list[dict[str, Any]] = []
-    per_doc: dict[str, int] = {}
     for index, record in enumerate(records):
-        where = f"{path}: {row_locator(frame, index)}"
+        where = f"{path}: {row_locator(frame, index, offset)}"
         cell = record.get(cols.text)
         if not isinstance(cell, str) or not cell.strip():
-            report.skip(Path(f"{path}#{row_locator(frame, index)}"), "empty text")
+            report.skip(Path(f"{path}#{row_locator(frame, index, offset)}"), "empty text")
             continue
-        doc_id = _cell(record, cols.doc_id) or f"{path.stem}:{index + 1}"
+        doc_id = _cell(record, cols.doc_id) or f"{path.stem}:{offset + index + 1}"
         meta = {"outlet": _cell(record, cols.outlet),
                 "date": parse_date(_cell(record, cols.date), corpus.dayfirst, where),
                 "title": _cell(record, cols.title), "url": _cell(record, cols.url), "wire": None}
         extras = {c: _plain(record.get(c)) for c in extra}
-        source_row = int(record.get("__line__", index + 1))
+        source_row = int(record.get("__line__", offset + index + 1))
         if data.rows_are == "paragraphs":
             span = strip_span(cell, Span(0, len(cell)))
             n = per_doc.get(doc_id, 0)

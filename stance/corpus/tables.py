@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 
@@ -57,22 +58,67 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise StanceError(f"{path}:{line_no}: invalid JSON: {exc.msg}") from None
-            if not isinstance(row, dict):
-                raise StanceError(f"{path}:{line_no}: expected a JSON object per line")
-            row["__line__"] = line_no
-            rows.append(row)
+            rows.append(_jsonl_row(path, line_no, line))
     return pd.DataFrame(rows)
 
 
-def row_locator(frame: pd.DataFrame, index: int) -> str:
-    """How to point a user at one row: the JSONL line, or the CSV line (header is line 1)."""
+def _jsonl_row(path: Path, line_no: int, line: str) -> dict:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise StanceError(f"{path}:{line_no}: invalid JSON: {exc.msg}") from None
+    if not isinstance(row, dict):
+        raise StanceError(f"{path}:{line_no}: expected a JSON object per line")
+    row["__line__"] = line_no
+    return row
+
+
+def row_locator(frame: pd.DataFrame, index: int, offset: int = 0) -> str:
+    """How to point a user at one row: the JSONL line, or the row number (`offset` rows came
+    in earlier chunks)."""
     if "__line__" in frame.columns:
         return f"line {int(frame['__line__'].iloc[index])}"
-    return f"row {index + 1}"
+    return f"row {offset + index + 1}"
+
+
+def iter_table_chunks(path: Path, fmt: str, rows: int) -> Iterator[tuple[pd.DataFrame, int]]:
+    """(chunk, rows before it): a table read `rows` rows at a time, so a corpus larger than
+    memory can be ingested shard by shard."""
+    offset = 0
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq  # noqa: PLC0415
+
+            chunks: Iterator[pd.DataFrame] = (b.to_pandas() for b in pq.ParquetFile(path).iter_batches(batch_size=rows))
+        elif fmt == "csv":
+            sep = "\t" if path.suffix.lower() == ".tsv" else ","
+            chunks = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], sep=sep,
+                                 encoding="utf-8", chunksize=rows)
+        else:
+            chunks = _jsonl_chunks(path, rows)
+        for chunk in chunks:
+            yield chunk, offset
+            offset += len(chunk)
+    except UnicodeDecodeError as exc:
+        raise StanceError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except pd.errors.ParserError as exc:
+        raise StanceError(f"{path}: cannot parse as {fmt}: {str(exc).splitlines()[0]}") from None
+    if offset == 0:
+        raise StanceError(f"{path}: no paragraphs found: the table has no rows")
+
+
+def _jsonl_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    batch: list[dict] = []
+    with path.open(encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            batch.append(_jsonl_row(path, line_no, line))
+            if len(batch) == rows:
+                yield pd.DataFrame(batch)
+                batch = []
+    if batch:
+        yield pd.DataFrame(batch)
 
 
 def check_columns(path: Path, frame: pd.DataFrame, columns: ColumnMap) -> None:
