@@ -5,6 +5,13 @@
 Generated when a benchmark runs, never committed. Each paragraph joins two or three sentences
 of the example corpus (fictional outlets, our own writing) drawn from one framing class, so a
 model still has something to learn; ids, outlets and dates are made up and deterministic.
+
+Syndication is modelled, not accidental: a share of documents (`--wire`, default 0.1) reprints
+an earlier document word for word under another outlet, as wire copy does. Every other
+sentence has a quarter of its words swapped for random words of the example corpus, so two
+unrelated paragraphs that happen to draw the same sentence are not near-duplicates (with
+verbatim sentences from a pool of ~1,500, a million paragraphs would be one big near-duplicate
+web, which no news archive is).
 """
 
 from __future__ import annotations
@@ -29,17 +36,33 @@ def sentences_by_class() -> dict[str, list[str]]:
     return out
 
 
-def generate(n: int, seed: int = 0) -> pd.DataFrame:
+def rewrite(sentence: str, vocabulary: np.ndarray, rng: np.random.Generator, share: float) -> str:
+    words = sentence.split()
+    swap = rng.random(len(words)) < share
+    return " ".join(str(vocabulary[rng.integers(len(vocabulary))]) if s else w for w, s in zip(words, swap))
+
+
+def generate(n: int, seed: int = 0, wire: float = 0.1, swap: float = 0.25) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     pools = sentences_by_class()
+    vocabulary = np.array(sorted({w for pool in pools.values() for s in pool for w in s.split()}))
     classes = sorted(pools)
     labels = rng.choice(classes, n, p=[0.4, 0.2, 0.2, 0.2])
     outlets = [f"Outlet {k}" for k in range(40)]
-    texts = []
-    for label in labels:
+    texts: list[str] = []
+    for k, label in enumerate(labels):
+        doc = k // 5
+        if doc > 10 and rng.random() < wire and k % 5 == 0:
+            source = int(rng.integers(0, doc)) * 5  # a wire story reprinted: the whole earlier document
+            copies = min(5, n - k)
+            texts.extend(texts[source:source + copies])
+            labels[k:k + copies] = labels[source:source + copies]
+            continue
+        if len(texts) > k:  # filled by a reprint
+            continue
         pool = pools[label]
         picks = rng.integers(0, len(pool), rng.integers(2, 4))
-        texts.append(" ".join(pool[i] for i in picks))
+        texts.append(" ".join(rewrite(pool[i], vocabulary, rng, swap) for i in picks))
     docs = np.arange(n) // 5
     return pd.DataFrame({
         "paragraph_id": [f"p{i}" for i in range(n)], "doc_id": [f"d{d}" for d in docs],
@@ -54,10 +77,11 @@ def main() -> None:
     parser.add_argument("n", type=int)
     parser.add_argument("--out", required=True)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--wire", type=float, default=0.1, help="share of documents reprinted from earlier ones")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    frame = generate(args.n, args.seed)
+    frame = generate(args.n, args.seed, args.wire)
     frame.drop(columns=["framing"]).to_parquet(out / "paragraphs.parquet", index=False, row_group_size=50_000)
     frame.drop(columns=["cluster_id"]).to_json(out / "labelled.jsonl", orient="records", lines=True)
     print(f"wrote {len(frame)} paragraphs to {out}")

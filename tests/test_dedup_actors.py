@@ -45,3 +45,30 @@ def test_default_actor_aliases_cover_the_common_names():
     text = "Putin, Zelenskyy, Xi Jinping, the White House and NATO met; the Kremlin and Kyiv disagreed."
     assert gazetteer.actors_in(text) == ["Russia", "Ukraine", "China", "US", "West"]
     assert isinstance(schema, LabelSchema)
+
+
+def test_band_sort_candidates_are_the_ones_minhash_lsh_gives():
+    from datasketch import MinHash, MinHashLSH
+
+    from stance.config import DedupConfig
+    from stance.corpus.dedup import NearDuplicateIndex, shingles
+
+    rng = __import__("random").Random(3)
+    words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike".split()
+    base = [" ".join(rng.choice(words) for _ in range(30)) for _ in range(20)]
+    # Variants with a few words changed: some stay near-duplicates, some drift away.
+    texts = base + [" ".join(w if rng.random() > p else rng.choice(words) for w in t.split())
+                    for t in base for p in (0.05, 0.3)]
+    cfg = DedupConfig()
+    index = NearDuplicateIndex(cfg)
+    for start in range(0, len(texts), 7):  # in batches, as a sharded ingest feeds it
+        chunk = texts[start:start + 7]
+        index.add([str(start + k) for k in range(len(chunk))], ["d"] * len(chunk), chunk)
+    lsh = MinHashLSH(threshold=cfg.candidate_jaccard, num_perm=cfg.num_perm)
+    hashes = MinHash.bulk([[s.encode() for s in shingles(t, cfg.shingle_words)] for t in texts],
+                          num_perm=cfg.num_perm, seed=1)
+    for i, mh in enumerate(hashes):
+        lsh.insert(i, mh)
+    expected = {(min(i, j), max(i, j)) for i, mh in enumerate(hashes) for j in lsh.query(mh) if i != j}
+    assert len(expected) > 10
+    assert set(map(tuple, index.candidates().tolist())) == expected

@@ -67,22 +67,42 @@ def shingle_hashes(found: set[str]) -> np.ndarray:
     return np.fromiter(sorted(hashed), dtype=np.uint64, count=len(hashed))
 
 
-class NearDuplicateIndex:
-    """Near-duplicate pairs found incrementally, one batch of paragraphs at a time.
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One 64-bit key per LSH band (FNV-1a over the band's `rows` MinHash values, then a
+    splitmix finaliser). Equal bands give equal keys; a collision of unequal bands only adds a
+    candidate pair, which the containment check then judges like any other."""
+    values = signatures[:, :bands * rows].reshape(len(signatures), bands, rows)
+    keys = np.full((len(signatures), bands), 0xCBF29CE484222325, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in range(rows):
+            keys ^= values[:, :, column]
+            keys *= np.uint64(0x100000001B3)
+        keys ^= keys >> np.uint64(33)
+        keys *= np.uint64(0xFF51AFD7ED558CCD)
+        keys ^= keys >> np.uint64(33)
+    return keys
 
-    Each new paragraph is queried against the paragraphs added before it and then inserted, so
-    every candidate pair is seen exactly once, and the result does not depend on how the corpus
-    was cut into batches. `stance.corpus` feeds a whole table at once or shard by shard; both
-    give the same pairs, groups and clusters.
+
+class NearDuplicateIndex:
+    """Near-duplicate paragraph pairs of a corpus fed in batches (a whole table, or shard by shard).
+
+    Per paragraph it keeps only its ids, its shingles as 8-byte hashes and one 8-byte key per LSH
+    band (datasketch's choice of bands and rows for the configured threshold), a few hundred
+    bytes, where a datasketch MinHashLSH index holds kilobytes of Python objects per entry. After
+    the last batch, candidates are the paragraphs that share a band key (found by sorting each
+    band), the same candidates MinHashLSH gives, and each is verified by shingle containment.
+    The result does not depend on how the corpus was cut into batches.
     """
 
     def __init__(self, cfg: DedupConfig) -> None:
         self.cfg = cfg
-        self.lsh = MinHashLSH(threshold=cfg.candidate_jaccard, num_perm=cfg.num_perm)
+        lsh = MinHashLSH(threshold=cfg.candidate_jaccard, num_perm=cfg.num_perm)
+        self.bands, self.rows = lsh.b, lsh.r
         self.shingles: list[np.ndarray] = []
         self.paragraph_ids: list[str] = []
         self.doc_ids: list[str] = []
-        self.pairs: list[tuple[int, int, float]] = []
+        self.keys: list[np.ndarray] = []  # per batch: (usable paragraphs, bands)
+        self.members: list[np.ndarray] = []  # per batch: their positions in the corpus
 
     def add(self, paragraph_ids: Sequence[str], doc_ids: Sequence[str], texts: Sequence[str]) -> None:
         first = len(self.shingles)
@@ -96,23 +116,47 @@ class NearDuplicateIndex:
         # Seeded, so the same corpus always gives the same candidates.
         minhashes = MinHash.bulk([[s.encode("utf-8") for s in found[k]] for k in usable],
                                  num_perm=self.cfg.num_perm, seed=1)
-        usable = [first + k for k in usable]
-        for i, mh in zip(usable, minhashes):
-            for j in self.lsh.query(mh):
-                a, b = self.shingles[j], self.shingles[i]
-                overlap = len(np.intersect1d(a, b, assume_unique=True)) / min(len(a), len(b))
-                if overlap >= self.cfg.min_containment:
-                    self.pairs.append((j, i, round(overlap, 4)))
-            self.lsh.insert(i, mh, check_duplication=False)
+        signatures = np.vstack([m.hashvalues for m in minhashes]).astype(np.uint64)
+        self.keys.append(band_keys(signatures, self.bands, self.rows))
+        self.members.append(np.asarray(usable, dtype=np.int64) + first)
+
+    def candidates(self) -> np.ndarray:
+        """(i, j) with i < j, every pair that shares at least one band key, once."""
+        if not self.keys:
+            return np.empty((0, 2), dtype=np.int64)
+        keys, members = np.concatenate(self.keys), np.concatenate(self.members)
+        found = []
+        for band in range(self.bands):
+            order = np.argsort(keys[:, band], kind="stable")
+            ordered = keys[order, band]
+            starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+            ends = np.r_[starts[1:], len(ordered)]
+            for start, end in zip(starts[ends - starts > 1], ends[ends - starts > 1]):
+                group = np.sort(members[order[start:end]])
+                left, right = np.triu_indices(len(group), k=1)
+                found.append(group[left] * len(self.shingles) + group[right])
+        if not found:
+            return np.empty((0, 2), dtype=np.int64)
+        codes = np.unique(np.concatenate(found))
+        return np.stack([codes // len(self.shingles), codes % len(self.shingles)], axis=1)
+
+    def pairs(self) -> list[tuple[int, int, float]]:
+        out = []
+        for i, j in self.candidates().tolist():
+            a, b = self.shingles[i], self.shingles[j]
+            overlap = len(np.intersect1d(a, b, assume_unique=True)) / min(len(a), len(b))
+            if overlap >= self.cfg.min_containment:
+                out.append((i, j, round(overlap, 4)))
+        return out
 
     def result(self) -> "DedupResult":
-        return _groups(self.paragraph_ids, self.doc_ids, sorted(self.pairs), self.cfg)
+        return _groups(self.paragraph_ids, self.doc_ids, self.pairs(), self.cfg)
 
 
 def near_duplicates(texts: Sequence[str], cfg: DedupConfig) -> list[tuple[int, int, float]]:
     index = NearDuplicateIndex(cfg)
     index.add([str(i) for i in range(len(texts))], [str(i) for i in range(len(texts))], texts)
-    return sorted(index.pairs)
+    return index.pairs()
 
 
 def cluster(paragraph_ids: Sequence[str], doc_ids: Sequence[str], texts: Sequence[str],
