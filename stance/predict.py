@@ -78,21 +78,24 @@ def complete_columns(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     return frame
 
 
-def paragraph_batches(cfg: TrainConfig, corpus: Path, batch_size: int) -> tuple[int, Iterator[pd.DataFrame]]:
-    """(number of paragraphs, batches of ingested paragraphs)."""
+def paragraph_batches(cfg: TrainConfig, corpus: Path,
+                      batch_size: int) -> tuple[int, int, Iterator[pd.DataFrame]]:
+    """(number of paragraphs, number of batches, batches of ingested paragraphs)."""
     shards = paragraph_shards(corpus)
     if shards:
         gazetteer = Gazetteer.from_schema(cfg.label_schema)
+        sizes = [pq.ParquetFile(p).metadata.num_rows for p in shards]
 
         def stream() -> Iterator[pd.DataFrame]:
             for shard in shards:  # batches do not cross shards; their numbering is still fixed
                 for batch in pq.ParquetFile(shard).iter_batches(batch_size=batch_size):
                     yield complete_columns(batch.to_pandas(), gazetteer)
-        return sum(pq.ParquetFile(p).metadata.num_rows for p in shards), stream()
+        return sum(sizes), sum(-(-n // batch_size) for n in sizes), stream()
     # The run's column mapping applies to a new file of the same shape; it is one file, not split.
     data = cfg.data.model_copy(update={"path": str(corpus), "annotations": None, "split_files": None})
     paragraphs = ingest(data, cfg.corpus, cfg.label_schema)
-    return len(paragraphs), (paragraphs.iloc[i:i + batch_size] for i in range(0, len(paragraphs), batch_size))
+    return (len(paragraphs), -(-len(paragraphs) // batch_size),
+            (paragraphs.iloc[i:i + batch_size] for i in range(0, len(paragraphs), batch_size)))
 
 
 def predict_batch(model: Any, paragraphs: pd.DataFrame, cfg: TrainConfig) -> pd.DataFrame:
@@ -160,9 +163,7 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
         return predict_with_ray(run_dir, corpus, out, manifest, batch_size, workers, gpus_per_worker,
                                 ray_address, progress, say)
     manifest = open_output(out, manifest, resume)
-    total, batches = paragraph_batches(cfg, corpus, batch_size)
-    n_batches = sum(-(-pq.ParquetFile(p).metadata.num_rows // batch_size) for p in paragraph_shards(corpus)) \
-        or (total + batch_size - 1) // batch_size
+    total, n_batches, batches = paragraph_batches(cfg, corpus, batch_size)
     done = sum(part_path(out, i).is_file() for i in range(n_batches))
     if done:
         say(f"stance.predict: resuming, {done} of {n_batches} batches already written")
