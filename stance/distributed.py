@@ -74,14 +74,13 @@ def row_group_pieces(inputs: list[str]) -> list[dict[str, Any]]:
 
 
 def parquet_inputs(corpus: Path) -> list[str]:
-    if corpus.is_file() and corpus.suffix.lower() == ".parquet":
-        return [str(corpus)]
-    if corpus.is_dir():
-        shards = sorted(str(p) for p in corpus.rglob("*.parquet"))
-        if shards:
-            return shards
-    raise StanceError(f"{corpus}: --engine ray reads a paragraph table in Parquet (a file or a folder of shards); "
-                      f"ingest other inputs first with `python -m stance.corpus {corpus} --out DIR`")
+    from stance.predict import paragraph_shards  # noqa: PLC0415 — the local path's own check
+
+    shards = paragraph_shards(corpus)
+    if not shards:
+        raise StanceError(f"{corpus}: --engine ray reads a paragraph table in Parquet (a file or a folder of shards); "
+                          f"ingest other inputs first with `python -m stance.corpus {corpus} --out DIR`")
+    return [str(p) for p in shards]
 
 
 def predict_with_ray(run_dir: Path, corpus: Path, out: Path, manifest: dict[str, Any], batch_size: int,

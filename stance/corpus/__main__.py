@@ -54,22 +54,21 @@ def main(argv: list[str] | None = None) -> int:
         columns = ["doc_id", "outlet", "actors", "dup_group", "cluster_id"]  # not the text: memory stays small
         summary = summarize(pd.concat(pd.read_parquet(s, columns=columns) for s in shards), report)
         summary["shards"] = len(shards)
-        files.write_csv(out / "dropped_lines.csv", pd.DataFrame(report.dropped))
-        files.write_json(out / "summary.json", summary)
-        print_summary(summary, None)
-        print(f"wrote {len(shards)} shards to {out}/paragraphs/")
-        return 0
-    frame = ingest(data, corpus, schema, report)
-    summary = summarize(frame, report)
+        wrote = f"{len(shards)} shards to {out}/paragraphs/"
+    else:
+        frame = ingest(data, corpus, schema, report)
+        summary = summarize(frame, report)
+        wrote = f"{out}/paragraphs.parquet"
+        if out is not None:
+            files.write_parquet(out / "paragraphs.parquet", frame)
     if out is not None:
-        files.write_parquet(out / "paragraphs.parquet", frame)
         files.write_csv(out / "dropped_lines.csv", pd.DataFrame(report.dropped))
         files.write_json(out / "summary.json", summary)
-    print_summary(summary, out)
+    print_summary(summary, wrote if out is not None else None)
     return 0
 
 
-def print_summary(summary: dict, out: Path | None) -> None:
+def print_summary(summary: dict, wrote: str | None) -> None:
     print(f"documents: {summary['documents']}  paragraphs: {summary['paragraphs']}  "
           f"files read: {summary['files_read']}  skipped: {summary['files_skipped']}")
     print("outlets: " + ", ".join(f"{k} ({v})" for k, v in summary["outlets"].items()))
@@ -80,8 +79,8 @@ def print_summary(summary: dict, out: Path | None) -> None:
     print("lines dropped: " + json.dumps(summary["lines_dropped"]))
     for item in summary["skipped"]:
         print(f"skipped {item['file']}: {item['why']}")
-    if out is not None:
-        print(f"wrote {out}/paragraphs.parquet")
+    if wrote is not None:
+        print(f"wrote {wrote}")
 
 
 if __name__ == "__main__":

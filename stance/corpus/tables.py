@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -33,33 +34,38 @@ def read_table(path: Path, fmt: str) -> pd.DataFrame:
     return frame
 
 
-def _read_table(path: Path, fmt: str) -> pd.DataFrame:
+@contextmanager
+def _read_errors(path: Path, fmt: str) -> Iterator[None]:
+    """A file that cannot be read becomes one clear error naming it, whole or in chunks."""
     try:
-        if fmt == "csv":
-            sep = "\t" if path.suffix.lower() == ".tsv" else ","
-            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], sep=sep,
-                               encoding="utf-8")
-        if fmt == "jsonl":
-            return _read_jsonl(path)
-        return pd.read_parquet(path)
+        yield
     except UnicodeDecodeError as exc:
         raise StanceError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except pd.errors.ParserError as exc:
         raise StanceError(f"{path}: cannot parse as {fmt}: {str(exc).splitlines()[0]}") from None
     except (OSError, ValueError) as exc:
-        if isinstance(exc, StanceError):
-            raise
         raise StanceError(f"{path}: cannot read as {fmt}: {str(exc).splitlines()[0]}") from None
 
 
-def _read_jsonl(path: Path) -> pd.DataFrame:
-    rows = []
+def _csv_options(path: Path) -> dict:
+    return {"dtype": str, "keep_default_na": False, "na_values": [""], "encoding": "utf-8",
+            "sep": "\t" if path.suffix.lower() == ".tsv" else ","}
+
+
+def _read_table(path: Path, fmt: str) -> pd.DataFrame:
+    with _read_errors(path, fmt):
+        if fmt == "csv":
+            return pd.read_csv(path, **_csv_options(path))
+        if fmt == "jsonl":
+            return pd.DataFrame(list(_jsonl_rows(path)))
+        return pd.read_parquet(path)
+
+
+def _jsonl_rows(path: Path) -> Iterator[dict]:
     with path.open(encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            rows.append(_jsonl_row(path, line_no, line))
-    return pd.DataFrame(rows)
+            if line.strip():
+                yield _jsonl_row(path, line_no, line)
 
 
 def _jsonl_row(path: Path, line_no: int, line: str) -> dict:
@@ -85,38 +91,29 @@ def iter_table_chunks(path: Path, fmt: str, rows: int) -> Iterator[tuple[pd.Data
     """(chunk, rows before it): a table read `rows` rows at a time, so a corpus larger than
     memory can be ingested shard by shard."""
     offset = 0
-    try:
+    with _read_errors(path, fmt):
         if fmt == "parquet":
             import pyarrow.parquet as pq  # noqa: PLC0415
 
             chunks: Iterator[pd.DataFrame] = (b.to_pandas() for b in pq.ParquetFile(path).iter_batches(batch_size=rows))
         elif fmt == "csv":
-            sep = "\t" if path.suffix.lower() == ".tsv" else ","
-            chunks = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], sep=sep,
-                                 encoding="utf-8", chunksize=rows)
+            chunks = pd.read_csv(path, **_csv_options(path), chunksize=rows)
         else:
             chunks = _jsonl_chunks(path, rows)
         for chunk in chunks:
             yield chunk, offset
             offset += len(chunk)
-    except UnicodeDecodeError as exc:
-        raise StanceError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except pd.errors.ParserError as exc:
-        raise StanceError(f"{path}: cannot parse as {fmt}: {str(exc).splitlines()[0]}") from None
     if offset == 0:
         raise StanceError(f"{path}: no paragraphs found: the table has no rows")
 
 
 def _jsonl_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
     batch: list[dict] = []
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            batch.append(_jsonl_row(path, line_no, line))
-            if len(batch) == rows:
-                yield pd.DataFrame(batch)
-                batch = []
+    for row in _jsonl_rows(path):
+        batch.append(row)
+        if len(batch) == rows:
+            yield pd.DataFrame(batch)
+            batch = []
     if batch:
         yield pd.DataFrame(batch)
 
