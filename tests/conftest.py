@@ -68,6 +68,12 @@ def aggregator_page(tmp_path):
     return folder
 
 
+def write_run_config(path: Path, table: Path, name: str, runs: Path, more: str = "") -> Path:
+    """A config that trains on `table` into `runs`; `more` adds YAML lines (task, model, ...)."""
+    path.write_text(f"name: {name}\ndata: {{path: {table}}}\noutput_dir: {runs}\n{more}", encoding="utf-8")
+    return path
+
+
 def write_labelled_table(path: Path, n_docs: int = 40, paragraphs_per_doc: int = 3) -> Path:
     """A small labelled JSONL table whose framing depends on words the model can learn."""
     vocab = {

@@ -11,16 +11,14 @@ from stance.compare import collect, compare, load_run, main
 from stance.config import load_config
 from stance.errors import StanceError
 from stance.train import train
+from tests.conftest import write_run_config
 
 QUIET = lambda *a, **k: None  # noqa: E731
 
 
 @pytest.fixture
 def run_config(tmp_path, labelled_table):
-    path = tmp_path / "c.yaml"
-    path.write_text(f"name: tiny\ndata: {{path: {labelled_table}}}\noutput_dir: {tmp_path / 'runs'}\n",
-                    encoding="utf-8")
-    return path
+    return write_run_config(tmp_path / "c.yaml", labelled_table, "tiny", tmp_path / "runs")
 
 
 def test_paired_comparison_of_two_models_on_the_same_items(run_config, tmp_path):
@@ -108,9 +106,8 @@ def test_bad_items_are_one_line_errors(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_compare_command_on_an_experiment(tmp_path, labelled_table):
-    path = tmp_path / "exp.yaml"
-    path.write_text(f"name: cli\ndata: {{path: {labelled_table}}}\noutput_dir: {tmp_path / 'runs'}\n"
-                    "models:\n  a: {features: word}\n  b: {features: char}\n", encoding="utf-8")
+    path = write_run_config(tmp_path / "exp.yaml", labelled_table, "cli", tmp_path / "runs",
+                            "models:\n  a: {features: word}\n  b: {features: char}\n")
     result = subprocess.run([sys.executable, "-m", "stance.compare", str(path), "--out", str(tmp_path / "out"),
                              "--n-boot", "300"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

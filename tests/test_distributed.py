@@ -9,6 +9,7 @@ from stance.config import load_config
 from stance.errors import StanceError
 from stance.predict import predict_corpus, read_predictions
 from stance.train import train
+from tests.conftest import write_run_config
 from tests.test_predict_report import QUIET, unseen_corpus
 
 pytest.importorskip("ray.data", reason="the distributed extra is not installed")
@@ -27,8 +28,7 @@ def shard(corpus, folder, rows_per_group):
 @pytest.mark.slow
 @pytest.mark.parametrize("task", ["framing", "stance"])
 def test_ray_gives_byte_identical_labels_to_the_local_path(tmp_path, labelled_table, task):
-    config = tmp_path / "c.yaml"
-    config.write_text(f"name: d\ntask: {task}\ndata: {{path: {labelled_table}}}\noutput_dir: {tmp_path / 'runs'}\n")
+    config = write_run_config(tmp_path / "c.yaml", labelled_table, "d", tmp_path / "runs", f"task: {task}\n")
     run = train(load_config(config), say=QUIET)
     corpus, n = unseen_corpus(tmp_path, n_docs=120)
     shards = shard(corpus, tmp_path / "shards", rows_per_group=50)
@@ -46,8 +46,7 @@ def test_ray_gives_byte_identical_labels_to_the_local_path(tmp_path, labelled_ta
 
 
 def test_ray_engine_refuses_what_it_cannot_read_before_starting_ray(tmp_path, labelled_table):
-    config = tmp_path / "c.yaml"
-    config.write_text(f"name: d\ndata: {{path: {labelled_table}}}\noutput_dir: {tmp_path / 'runs'}\n")
+    config = write_run_config(tmp_path / "c.yaml", labelled_table, "d", tmp_path / "runs")
     run = train(load_config(config), say=QUIET)
     with pytest.raises(StanceError, match="Parquet"):
         predict_corpus(run, labelled_table, tmp_path / "out", progress=False, say=QUIET, engine="ray")

@@ -17,16 +17,14 @@ from stance.errors import StanceError
 from stance.predict import main as predict_main
 from stance.predict import predict_corpus, read_predictions
 from stance.train import train
-from tests.conftest import REPO, write_labelled_table
+from tests.conftest import REPO, write_labelled_table, write_run_config
 
 QUIET = lambda *a, **k: None  # noqa: E731
 
 
 @pytest.fixture
 def trained(tmp_path, labelled_table):
-    config = tmp_path / "c.yaml"
-    config.write_text(f"name: rep\ndata: {{path: {labelled_table}}}\noutput_dir: {tmp_path / 'runs'}\n",
-                      encoding="utf-8")
+    config = write_run_config(tmp_path / "c.yaml", labelled_table, "rep", tmp_path / "runs")
     return train(load_config(config), say=QUIET), config
 
 
@@ -72,8 +70,7 @@ def test_predict_streams_batches_and_resumes_without_duplicates(trained, tmp_pat
 
 
 def test_stance_predictions_are_one_row_per_mentioned_actor(tmp_path, labelled_table):
-    config = tmp_path / "s.yaml"
-    config.write_text(f"name: st\ntask: stance\ndata: {{path: {labelled_table}}}\noutput_dir: {tmp_path / 'r'}\n")
+    config = write_run_config(tmp_path / "s.yaml", labelled_table, "st", tmp_path / "r", "task: stance\n")
     run = train(load_config(config), say=QUIET)
     corpus, n = unseen_corpus(tmp_path, n_docs=10)
     predict_corpus(run, corpus, tmp_path / "p", progress=False, say=QUIET)

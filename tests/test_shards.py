@@ -9,7 +9,7 @@ from stance.config import DataConfig, corpus_defaults
 from stance.corpus.__main__ import main as corpus_main
 from stance.corpus.ingest import IngestReport, ingest, ingest_to_shards
 from stance.errors import StanceError
-from tests.conftest import write_labelled_table
+from tests.conftest import write_labelled_table, write_run_config
 
 
 def syndicated_table(path):
@@ -72,8 +72,7 @@ def test_predict_over_shards_matches_predict_over_one_table(tmp_path, labelled_t
     from stance.predict import predict_corpus, read_predictions
     from stance.train import train
 
-    config = tmp_path / "c.yaml"
-    config.write_text(f"name: s\ndata: {{path: {labelled_table}}}\noutput_dir: {tmp_path / 'runs'}\n")
+    config = write_run_config(tmp_path / "c.yaml", labelled_table, "s", tmp_path / "runs")
     run = train(load_config(config), say=lambda *a, **k: None)
     corpus, schema = corpus_defaults()
     data = DataConfig(path=str(syndicated_table(tmp_path / "t.jsonl")))

@@ -11,7 +11,7 @@ from stance.config import DataConfig, load_config
 from stance.corpus.ingest import ingest
 from stance.suggest import suggest
 from stance.train import train
-from tests.conftest import REPO, write_labelled_table
+from tests.conftest import REPO, write_labelled_table, write_run_config
 
 QUIET = lambda *a, **k: None  # noqa: E731
 SEED_LABELS = REPO / "stance" / "data" / "seeds"
@@ -24,8 +24,7 @@ def test_suggest_ranks_only_unlabelled_paragraphs_across_outlets(tmp_path):
         if i % 2:  # half the corpus is not labelled yet
             row["framing"] = None
     table.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    config = tmp_path / "c.yaml"
-    config.write_text(f"name: s\ndata: {{path: {table}}}\noutput_dir: {tmp_path / 'runs'}\n")
+    config = write_run_config(tmp_path / "c.yaml", table, "s", tmp_path / "runs")
     run = train(load_config(config), say=QUIET)
     ranked = suggest(run, n=12)
     unlabelled = {f"{r['doc_id']}:{k % 3}" for k, r in enumerate(rows) if r["framing"] is None}

@@ -9,16 +9,15 @@ from stance.config import load_config
 from stance.errors import StanceError
 from stance.models import load_model
 from stance.train import FEATURE_COLUMNS, predict_frame, train
+from tests.conftest import write_run_config
 
 QUIET = lambda *a, **k: None  # noqa: E731
 
 
 @pytest.fixture
 def config(tmp_path, labelled_table):
-    path = tmp_path / "c.yaml"
-    path.write_text(f"name: tiny\ndata: {{path: {labelled_table}}}\noutput_dir: {tmp_path / 'runs'}\n"
-                    "model: {tune: {C: [0.5, 2.0]}}\n", encoding="utf-8")
-    return path
+    return write_run_config(tmp_path / "c.yaml", labelled_table, "tiny", tmp_path / "runs",
+                            "model: {tune: {C: [0.5, 2.0]}}\n")
 
 
 def test_a_run_leaves_a_complete_record(config):

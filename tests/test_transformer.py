@@ -17,19 +17,17 @@ from stance.models import load_model
 from stance.models.pretrained import resolve_model_path
 from stance.models.transformer import window_around_target
 from stance.train import predict_frame, train
-from tests.conftest import REPO
+from tests.conftest import REPO, write_run_config
 
 QUIET = lambda *a, **k: None  # noqa: E731
 
 
 @pytest.fixture
 def transformer_config(tmp_path, labelled_table, tiny_encoder):
-    path = tmp_path / "t.yaml"
-    path.write_text(
-        f"name: tiny-tf\ndata: {{path: {labelled_table}}}\noutput_dir: {tmp_path / 'runs'}\n"
+    return write_run_config(
+        tmp_path / "t.yaml", labelled_table, "tiny-tf", tmp_path / "runs",
         f"model: {{kind: transformer, model: {tiny_encoder}, epochs: 8, batch_size: 8, max_length: 48,\n"
-        "        learning_rate: 0.003, early_stopping_patience: 2}\n", encoding="utf-8")
-    return path
+        "        learning_rate: 0.003, early_stopping_patience: 2}\n")
 
 
 def test_tiny_transformer_trains_saves_reloads_and_predicts_identically(transformer_config):
