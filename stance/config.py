@@ -64,6 +64,9 @@ class DedupConfig(Strict):
     min_containment: float = Field(0.8, gt=0, le=1)
     min_shingles: int = Field(8, ge=1)
     story_min_shared: float = Field(0.3, gt=0, le=1)
+    # Paragraphs with the same words (case, punctuation and a leading dateline aside) are copies
+    # whatever their length, from this many words up (shorter lines are too generic).
+    exact_min_words: int = Field(6, ge=1)
 
 
 class CorpusConfig(Strict):
