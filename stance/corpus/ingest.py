@@ -24,6 +24,7 @@ from stance.config import BUILTIN_EXAMPLE, CorpusConfig, DataConfig, LabelSchema
 from stance.corpus.actors import Gazetteer
 from stance import files
 from stance.corpus.dedup import NearDuplicateIndex, cluster
+from stance.corpus.normalize import Normalized, normalize
 from stance.corpus.pages import DroppedLine, PageRules, parse_page
 from stance.corpus.segment import Span, chunk_span, iter_lines, normalize_ws, strip_span
 from stance.corpus.tables import (TABLE_SUFFIXES, check_columns, iter_table_chunks, read_table, row_locator,
@@ -231,33 +232,39 @@ def _ingest_pages(path: Path, corpus: CorpusConfig, report: IngestReport) -> lis
 
 def page_rows(text: str, file: Path, rules: PageRules, corpus: CorpusConfig,
               report: IngestReport | None = None) -> list[dict[str, Any]]:
-    parsed = parse_page(text, rules)
+    """Paragraph rows of one page. The page is normalised first (entities, invisible
+    characters, mojibake: stance.corpus.normalize) and parsed in normalised form; every offset
+    written (paragraphs and dropped lines) is mapped back into `text`."""
+    norm = normalize(text)
+    parsed = parse_page(norm.text, rules)
     source = file.name
     if report is not None:
-        report.dropped.extend(_dropped_record(source, d) for d in parsed.dropped)
+        report.dropped.extend(_dropped_record(source, d, norm) for d in parsed.dropped)
     rows = []
     for k, doc in enumerate(parsed.documents):
         doc_id = f"{file.stem}:{k}"
         date = parse_date(doc.date, corpus.dayfirst, f"{file}: document {k}") if doc.date else None
         n = 0
         for span in doc.paragraphs:
-            for chunk in chunk_span(text, span, corpus.chunk_above_chars, corpus.chunk_target_chars):
-                rows.append(_row(text, chunk, f"{doc_id}:{n}", doc_id, source, None,
+            for chunk in chunk_span(norm.text, span, corpus.chunk_above_chars, corpus.chunk_target_chars):
+                rows.append(_row(norm, chunk, f"{doc_id}:{n}", doc_id, source, None,
                                  outlet=doc.outlet, date=date, title=doc.title, url=None, wire=doc.wire))
                 n += 1
     return rows
 
 
-def _dropped_record(source: str, d: DroppedLine) -> dict[str, Any]:
-    return {"source": source, "line": d.line, "start": d.start, "end": d.end, "reason": d.reason,
-            "rule": d.rule}
+def _dropped_record(source: str, d: DroppedLine, norm: Normalized) -> dict[str, Any]:
+    start, end = norm.source_span(d.start, d.end)
+    return {"source": source, "line": d.line, "start": start, "end": end, "reason": d.reason, "rule": d.rule}
 
 
-def _row(text: str, span: Span, paragraph_id: str, doc_id: str, source: str, source_row: int | None,
+def _row(norm: Normalized, span: Span, paragraph_id: str, doc_id: str, source: str, source_row: int | None,
          **meta: Any) -> dict[str, Any]:
-    para = normalize_ws(text[span.start:span.end])
+    """One paragraph: `span` is in the normalised text, `start`/`end` are mapped to the source."""
+    para = normalize_ws(norm.text[span.start:span.end])
+    start, end = norm.source_span(span.start, span.end)
     return {"paragraph_id": paragraph_id, "doc_id": doc_id, "source": source, "source_row": source_row,
-            "start": span.start, "end": span.end, **meta, "text": para, "text_sha1": text_hash(para),
+            "start": start, "end": end, **meta, "text": para, "text_sha1": text_hash(para),
             "n_words": len(para.split())}
 
 
@@ -294,17 +301,21 @@ def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: Corpu
                 "title": _cell(record, cols.title), "url": _cell(record, cols.url), "wire": None}
         extras = {c: _plain(record.get(c)) for c in extra}
         source_row = int(record.get("__line__", offset + index + 1))
+        norm = normalize(cell)
+        if not norm.text.strip():
+            report.skip(Path(f"{path}#{row_locator(frame, index, offset)}"), "empty text (invisible characters only)")
+            continue
         if data.rows_are == "paragraphs":
-            span = strip_span(cell, Span(0, len(cell)))
+            span = strip_span(norm.text, Span(0, len(norm.text)))
             n = per_doc.get(doc_id, 0)
             per_doc[doc_id] = n + 1
             paragraph_id = _cell(record, cols.paragraph_id) or f"{doc_id}:{n}"
-            target = _target_fields(cell, span, record, cols, where) if cols.target else {}
-            rows.append({**_row(cell, span, paragraph_id, doc_id, path.name, source_row, **meta), **extras,
+            target = _target_fields(cell, norm, span, record, cols, where) if cols.target else {}
+            rows.append({**_row(norm, span, paragraph_id, doc_id, path.name, source_row, **meta), **extras,
                          **target})
         else:
-            for n, span in enumerate(_document_paragraphs(cell, corpus)):
-                rows.append({**_row(cell, span, f"{doc_id}:{n}", doc_id, path.name, source_row, **meta),
+            for n, span in enumerate(_document_paragraphs(norm.text, corpus)):
+                rows.append({**_row(norm, span, f"{doc_id}:{n}", doc_id, path.name, source_row, **meta),
                              **extras})
     return rows
 
@@ -343,8 +354,10 @@ def normalized_offsets(raw: str, span: Span) -> tuple[list[int], list[int]]:
     return starts, ends
 
 
-def _target_fields(cell: str, span: Span, record: dict[str, Any], cols: Any, where: str) -> dict[str, Any]:
-    """The target mention and its offsets in the normalised paragraph text, checked."""
+def _target_fields(cell: str, norm: Normalized, span: Span, record: dict[str, Any], cols: Any,
+                   where: str) -> dict[str, Any]:
+    """The target mention and its offsets in the paragraph text, checked. Given offsets point
+    into the raw cell; `span` is the paragraph in the normalised cell (`norm`)."""
     mention = _cell(record, cols.target)
     if mention is None:
         raise StanceError(f"{where}: empty target in column {cols.target!r}")
@@ -360,10 +373,11 @@ def _target_fields(cell: str, span: Span, record: dict[str, Any], cols: Any, whe
         if start < 0:
             raise StanceError(f"{where}: target {mention!r} does not occur in the text")
         end = start + len(mention)
-    starts, ends = normalized_offsets(cell, span)
+    start, end = norm.norm_start(start), norm.norm_end(end)
+    starts, ends = normalized_offsets(norm.text, span)
     clip = lambda k: min(max(k, span.start), span.end) - span.start  # noqa: E731
     begin, finish = starts[clip(start)], ends[clip(end)]
-    if normalize_ws(cell[span.start:span.end])[begin:finish] != normalize_ws(mention):  # a bug, not bad input
+    if normalize_ws(norm.text[span.start:span.end])[begin:finish] != normalize_ws(norm.text[start:end]):  # a bug
         raise AssertionError(f"{where}: target offsets lost in whitespace normalisation")
     return {"target": mention, "target_start": begin, "target_end": finish}
 
