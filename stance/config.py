@@ -31,6 +31,8 @@ class LabelSchema(Strict):
     actors: dict[str, list[str]]
     # Phrases that contain an alias but are not the actor ("Latin America" is not the US).
     actor_ignore: list[str] = Field(default_factory=list)
+    # Also match aliases (and ignored phrases) written in capitals: all-caps headlines.
+    match_all_caps: bool = False
     stance_classes: list[str]
     framing_classes: list[str]
     sentiment_classes: list[str]

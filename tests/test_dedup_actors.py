@@ -1,3 +1,5 @@
+import pytest
+
 from stance.config import DedupConfig, LabelSchema, corpus_defaults
 from stance.corpus.actors import Gazetteer
 from stance.corpus.dedup import cluster
@@ -106,3 +108,32 @@ def test_short_copies_are_grouped_the_same_whole_or_in_batches():
                   texts[k:k + 4])
     assert index.result().cluster_id == whole.cluster_id
     assert whole.dup_group[0] == whole.dup_group[2] == whole.dup_group[4]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("An editorial in the Washington Post urged restraint.", []),
+    ("The Kyiv Independent and the Kiev Post ran the same photograph.", []),
+    ("A columnist for the Moscow Times disagreed.", []),
+    ("Voice of America and Russia Today both carried the briefing.", []),
+    ("The South China Morning Post and China Daily reported the figures.", []),
+    ("Fuel rose by US$3 a barrel, or U.S.$2.50 a gallon.", []),
+    ("The US dollar and the Russian rouble both fell.", []),
+    ("Tourists in Xi'an celebrated Chinese New Year.", []),
+    ("Bank of America analysts cut their forecast for West Bengal.", []),
+    # the real actor beside its false friend is still found
+    ("The Washington Post said Washington would send envoys.", ["US"]),
+    ("A Moscow Times reporter said Moscow denied it.", ["Russia"]),
+    ("Prices rose by US$3 after the US announced tariffs.", ["US"]),
+])
+def test_outlets_currencies_and_other_false_friends_are_not_actors(text, expected, defaults):
+    _, schema = defaults
+    assert Gazetteer.from_schema(schema).actors_in(text) == expected
+
+
+def test_all_caps_headlines_are_matched_only_when_asked(defaults):
+    _, schema = defaults
+    headline = "UKRAINE SAYS KREMLIN DELAYED TALKS AS WASHINGTON POST REPORTS NEW AID"
+    assert Gazetteer.from_schema(schema).actors_in(headline) == []
+    caps = Gazetteer.from_schema(schema.model_copy(update={"match_all_caps": True}))
+    assert caps.actors_in(headline) == ["Russia", "Ukraine"]  # the outlet stays ignored in capitals
+    assert caps.actors_in("Let us see.") == []  # capitals are added, case-insensitivity is not
