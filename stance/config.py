@@ -150,6 +150,9 @@ class DataConfig(Strict):
     # Data that comes already split: files under `path` (a folder) for train, val and test.
     # Use with split.method: files.
     split_files: dict[Literal["train", "val", "test"], str] | None = None
+    # Raw pages only: a CSV file -> outlet, date, url, title, wire that fills what a page does
+    # not say (stance.corpus.metadata); builtin:seeds-metadata for ../shared/seeds.
+    metadata: str | None = None
 
 
 class SplitConfig(Strict):

@@ -24,6 +24,8 @@ from stance.config import BUILTIN_EXAMPLE, CorpusConfig, DataConfig, LabelSchema
 from stance.corpus.actors import Gazetteer
 from stance import files
 from stance.corpus.dedup import NearDuplicateIndex, cluster
+from stance.corpus.html import HTML_SUFFIXES, extract_html
+from stance.corpus import metadata as sidecar
 from stance.corpus.normalize import Normalized, normalize
 from stance.corpus.pages import DroppedLine, PageRules, parse_page
 from stance.corpus.segment import Span, chunk_span, iter_lines, normalize_ws, strip_span
@@ -33,7 +35,7 @@ from stance.errors import StanceError
 
 log = logging.getLogger(__name__)
 
-PAGE_SUFFIXES = {".txt", ".md", ".text"}
+PAGE_SUFFIXES = {".txt", ".md", ".text"} | HTML_SUFFIXES
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 BASE_COLUMNS = ["paragraph_id", "doc_id", "source", "source_row", "start", "end", "outlet", "date",
                 "title", "url", "wire", "text", "text_sha1", "n_words", "actors", "actor_spans",
@@ -45,6 +47,7 @@ class IngestReport:
     files: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     dropped: list[dict[str, Any]] = field(default_factory=list)  # stand-off: no text
+    extractions: list[dict[str, Any]] = field(default_factory=list)  # HTML pages: extractor, settings, hash
 
     def skip(self, path: Path, why: str) -> None:
         log.warning("skipped %s: %s", path, why)
@@ -89,10 +92,14 @@ def ingest(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema,
     fmt = data.format
     if fmt == "auto":
         fmt = "pages" if path.is_dir() or path.suffix.lower() in PAGE_SUFFIXES else table_format(path, "auto")
+    if data.metadata and (fmt != "pages" or data.split_files):
+        raise StanceError(f"data.metadata ({data.metadata}) describes raw pages; {path} is read as a table "
+                          "(give outlet, date, url and title as its columns instead)")
     if data.split_files:
         rows = _ingest_split_files(path, data, corpus, report)
     elif fmt == "pages":
-        rows = _ingest_pages(path, corpus, report)
+        metadata = sidecar.read_metadata(data.metadata, corpus.dayfirst) if data.metadata else None
+        rows = _ingest_pages(path, corpus, report, metadata)
     else:
         if path.is_dir():
             raise StanceError(f"{path}: data.format is {fmt} but the path is a folder")
@@ -208,7 +215,8 @@ def read_page_text(path: Path) -> str:
     return raw.decode("utf-8")  # newlines untranslated so offsets match the file
 
 
-def _ingest_pages(path: Path, corpus: CorpusConfig, report: IngestReport) -> list[dict[str, Any]]:
+def _ingest_pages(path: Path, corpus: CorpusConfig, report: IngestReport,
+                  metadata: dict[str, dict[str, str]] | None = None) -> list[dict[str, Any]]:
     files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")) \
         if path.is_dir() else [path]
     rules = PageRules(corpus)
@@ -217,24 +225,40 @@ def _ingest_pages(path: Path, corpus: CorpusConfig, report: IngestReport) -> lis
         if file.suffix.lower() not in PAGE_SUFFIXES:
             report.skip(file, f"not a page file ({file.suffix or 'no suffix'}); pages are {sorted(PAGE_SUFFIXES)}")
             continue
-        try:
-            text = read_page_text(file)
-        except UnicodeDecodeError as exc:
-            report.skip(file, f"not UTF-8 text (byte {exc.start})")
-            continue
-        except ValueError as exc:
-            report.skip(file, str(exc))
-            continue
+        found: dict[str, str | None] = {}
+        if file.suffix.lower() in HTML_SUFFIXES:
+            extraction = extract_html(file)
+            if extraction is None:
+                report.skip(file, "no article text found in the HTML (trafilatura)")
+                continue
+            text, found = extraction.text, extraction.metadata()
+            report.extractions.append(extraction.record())
+        else:
+            try:
+                text = read_page_text(file)
+            except UnicodeDecodeError as exc:
+                report.skip(file, f"not UTF-8 text (byte {exc.start})")
+                continue
+            except ValueError as exc:
+                report.skip(file, str(exc))
+                continue
         report.files += 1
-        rows.extend(page_rows(text, file, rules, corpus, report))
+        meta = sidecar.fill(found, (metadata or {}).get(file.name), str(file))
+        rows.extend(page_rows(text, file, rules, corpus, report, meta))
+    if metadata:
+        unmatched = sorted(set(metadata) - {f.name for f in files})
+        if unmatched:
+            log.warning("metadata rows for files not in %s: %s", path, unmatched[:5])
     return rows
 
 
 def page_rows(text: str, file: Path, rules: PageRules, corpus: CorpusConfig,
-              report: IngestReport | None = None) -> list[dict[str, Any]]:
+              report: IngestReport | None = None, meta: dict[str, str | None] | None = None) -> list[dict[str, Any]]:
     """Paragraph rows of one page. The page is normalised first (entities, invisible
     characters, mojibake: stance.corpus.normalize) and parsed in normalised form; every offset
-    written (paragraphs and dropped lines) is mapped back into `text`."""
+    written (paragraphs and dropped lines) is mapped back into `text`. `meta` (outlet, date, url,
+    title, wire: from trafilatura or the metadata sidecar) fills what the page's lead article
+    does not say itself."""
     norm = normalize(text)
     parsed = parse_page(norm.text, rules)
     source = file.name
@@ -244,11 +268,13 @@ def page_rows(text: str, file: Path, rules: PageRules, corpus: CorpusConfig,
     for k, doc in enumerate(parsed.documents):
         doc_id = f"{file.stem}:{k}"
         date = parse_date(doc.date, corpus.dayfirst, f"{file}: document {k}") if doc.date else None
+        said = {"outlet": doc.outlet, "date": date, "title": doc.title, "wire": doc.wire, "url": None}
+        if doc.kind == "lead" and meta:
+            said = sidecar.fill(said, {key: value for key, value in meta.items() if value}, f"{file}: document {k}")
         n = 0
         for span in doc.paragraphs:
             for chunk in chunk_span(norm.text, span, corpus.chunk_above_chars, corpus.chunk_target_chars):
-                rows.append(_row(norm, chunk, f"{doc_id}:{n}", doc_id, source, None,
-                                 outlet=doc.outlet, date=date, title=doc.title, url=None, wire=doc.wire))
+                rows.append(_row(norm, chunk, f"{doc_id}:{n}", doc_id, source, None, **said))
                 n += 1
     return rows
 
@@ -435,4 +461,5 @@ def summarize(frame: pd.DataFrame, report: IngestReport) -> dict[str, Any]:
         "near_duplicate_groups": int((frame["dup_group"].value_counts() > 1).sum()),
         "actor_paragraphs": actor_counts,
         "lines_dropped": {str(k): int(v) for k, v in dropped["reason"].value_counts().sort_index().items()},
+        "html_extracted": len(report.extractions),
     }
