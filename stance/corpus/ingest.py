@@ -227,7 +227,11 @@ def _ingest_pages(path: Path, corpus: CorpusConfig, report: IngestReport,
             continue
         found: dict[str, str | None] = {}
         if file.suffix.lower() in HTML_SUFFIXES:
-            extraction = extract_html(file)
+            try:
+                extraction = extract_html(file)
+            except Exception as exc:  # noqa: BLE001 - a third-party parser on hostile input: skip the file, say why
+                report.skip(file, f"HTML could not be parsed ({type(exc).__name__}: {exc})")
+                continue
             if extraction is None:
                 report.skip(file, "no article text found in the HTML (trafilatura)")
                 continue

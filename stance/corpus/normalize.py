@@ -11,8 +11,9 @@ the source file. What is done, in order, to each whitespace-free run that needs 
 2. invisible format characters are removed: soft hyphen, zero-width space (a space where it
    separates a lower-case from an upper-case letter, "the\u200bKremlin"), word joiner,
    directional marks and embeddings, and (by ftfy) the byte-order mark and C0 controls;
-3. each whitespace-free piece that is not plain ASCII goes through `ftfy.fix_text` (mojibake,
-   C1 controls, NFC), with quotes, line breaks, character widths and ligatures left as written.
+3. each whitespace-free piece with something ftfy acts on (a mojibake pair, a control
+   character, text not in NFC) goes through `ftfy.fix_text` (mojibake, C1 controls, NFC), with
+   quotes, line breaks, character widths and ligatures left as written.
 
 Every step works inside one whitespace-free run of the source, so normalising a substring that
 starts and ends at the boundaries the map gives yields the same text as cutting the normalised
@@ -25,14 +26,16 @@ longer than `corpus.chunk_above_chars` that ftfy changed (the hard split of a ru
 space in it); no real page has one.
 
 The map is sparse: only the stretches that changed are stored as blocks (normalised
-[n0, n1) <- source [s0, s1)); between blocks, offsets differ by a constant. A plain-ASCII text
-without '&' or control characters is returned as is, with no blocks, at the cost of one scan.
+[n0, n1) <- source [s0, s1)); between blocks, offsets differ by a constant. A text with nothing
+to do (no '&', invisible or control character, mojibake pair) is returned as is, with no blocks,
+at the cost of one regex scan: curly quotes and accents alone cost nothing.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -42,15 +45,28 @@ import ftfy
 
 from stance.corpus.segment import normalize_ws
 
-# Characters that make a run worth looking at: '&' (entities), C0 controls that are not
-# whitespace, DEL, and everything outside ASCII.
-_TRIGGER = re.compile(r"[&\x00-\x08\x0e-\x1b\x7f-\U0010ffff]")
-_SPACE = re.compile(r"\s")
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-# ftfy keeps these on purpose (they carry meaning in typesetting), but inside scraped words they
-# only hide them from the actor search and the near-duplicate keys.
+# Invisible format characters. ftfy keeps these on purpose (they carry meaning in typesetting),
+# but inside scraped words they only hide them from the actor search and the near-duplicate keys.
+_INVISIBLE_CLASS = "\u00ad\u180e\u200b\u2060-\u2064\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069"
 _INVISIBLE = frozenset("\u00ad\u180e\u200b\u2060\u2061\u2062\u2063\u2064\u200e\u200f\u061c"
                        "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# What ftfy acts on (with the settings below): C0/C1 controls that are not whitespace, the BOM
+# and other characters it removes, surrogates, U+FFFD, and mojibake, which always pairs a UTF-8
+# lead byte read as Latin-1/cp1252 ("Ã", "â") or cp1251 ("Р", "С", "в") with a continuation byte
+# read the same way ("©", "€", "™", "Ђ"). A piece without any of these is not handed to ftfy
+# (ftfy's own detector costs ~100 us per paragraph); ftfy still judges every piece that has one.
+_FTFY_CLASS = "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ufeff\u206a-\u206f\ufff9-\ufffd\ud800-\udfff"
+_CONTINUATION = ("\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014"
+                 "\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122")
+_MOJIBAKE = (f"[\u00c2-\u00f4][{_CONTINUATION}]"
+             f"|[\u0420\u0421\u0432][\u0402-\u040f\u0452-\u045f\u0490\u0491{_CONTINUATION}]")
+_FTFY_TRIGGER = re.compile(f"[{_FTFY_CLASS}]|{_MOJIBAKE}")
+# Where a whitespace-free run needs work: entities, invisible characters, or what ftfy acts on.
+_TRIGGER = re.compile(f"[&{_INVISIBLE_CLASS}{_FTFY_CLASS}]|{_MOJIBAKE}")
+# A text that is not in NFC: every non-ASCII run is looked at (NFC is decided per piece).
+_TRIGGER_NOT_NFC = re.compile(r"[&\x00-\x08\x0e-\x1b\x7f-\x84\x86-\U0010ffff]")
+_SPACE = re.compile(r"\s")
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _LINE_BREAKS = frozenset("\r\n")
 # Settings recorded in ingest summaries: quotes, line breaks, widths and ligatures are kept as
 # written (they are not errors, and changing them would change every paragraph hash).
@@ -137,7 +153,8 @@ def _map_end(blocks, ends, x: int, a: int, b: int) -> int:
 
 def normalize(source: str) -> Normalized:
     """The cleaned text of `source` and its offset map (see the module docstring)."""
-    if _TRIGGER.search(source) is None:
+    trigger = _TRIGGER if source.isascii() or unicodedata.is_normalized("NFC", source) else _TRIGGER_NOT_NFC
+    if trigger.search(source) is None:
         return Normalized(source)
     out: list[str] = []
     blocks: list[tuple[int, int, int, int]] = []
@@ -145,7 +162,7 @@ def normalize(source: str) -> Normalized:
     copied = 0  # source copied up to here
     position = 0
     while True:
-        hit = _TRIGGER.search(source, position)
+        hit = trigger.search(source, position)
         if hit is None:
             break
         start = hit.start()
@@ -203,7 +220,8 @@ def _zero_width_space(source: str, i: int) -> str:
 
 def _fix_atoms(atoms: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     text = "".join(a[0] for a in atoms)
-    if not text or (text.isascii() and _TRIGGER.search(text) is None):
+    if not text or (_FTFY_TRIGGER.search(text) is None
+                    and (text.isascii() or unicodedata.is_normalized("NFC", text))):
         return atoms
     fixed = _fix_piece(text)
     if fixed == text:
