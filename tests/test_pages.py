@@ -1,6 +1,6 @@
 from stance.config import DataConfig
 from stance.corpus.ingest import IngestReport, ingest, read_page_text
-from stance.corpus.segment import normalize_ws
+from stance.corpus.normalize import clean
 
 
 def test_aggregator_page_is_split_into_lead_and_related_articles(aggregator_page, defaults):
@@ -36,7 +36,7 @@ def test_offsets_point_at_the_paragraph_text(aggregator_page, defaults):
     frame = ingest(DataConfig(path=str(aggregator_page)), corpus, schema)
     source = read_page_text(aggregator_page / "page.txt")
     for row in frame.itertuples():
-        assert normalize_ws(source[row.start:row.end]) == row.text
+        assert clean(source[row.start:row.end]) == row.text
 
 
 def test_actor_mentions_are_marked(aggregator_page, defaults):

@@ -4,7 +4,7 @@ import pytest
 
 from stance.config import DataConfig
 from stance.corpus.ingest import IngestReport, ingest, read_page_text
-from stance.corpus.segment import normalize_ws
+from stance.corpus.normalize import clean
 
 AFP_STORY_FILES = ("002_0c32ab83861ea7ee", "003_8939d4a267c813a3", "004_2eeb4d70f3a41773")
 
@@ -59,7 +59,7 @@ def test_every_paragraph_points_back_into_its_file(seeds):
     frame, _, folder = seeds
     sources = {name: read_page_text(folder / name) for name in frame["source"].unique()}
     for row in frame.itertuples():
-        assert normalize_ws(sources[row.source][row.start:row.end]) == row.text
+        assert clean(sources[row.source][row.start:row.end]) == row.text
 
 
 def test_one_line_bodies_are_cut_into_paragraph_sized_chunks(seeds):

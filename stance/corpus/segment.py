@@ -1,10 +1,14 @@
 """Text primitives: lines with offsets, whitespace normalisation, sentence-aware chunking.
 
 Every paragraph keeps `start`/`end` character offsets into its source text (a page file or a
-table cell, decoded as UTF-8 with newlines untranslated). The invariant the rest of the
+table cell, decoded as UTF-8 with newlines untranslated). Segmentation runs on the normalised
+text (`stance.corpus.normalize`: entities decoded, invisible characters removed, mojibake
+repaired), whose offsets are mapped back to the source, so the invariant the rest of the
 package relies on is
 
-    paragraph.text == normalize_ws(source[start:end])
+    paragraph.text == normalize_ws(normalize_text(source[start:end]))   # == clean(source[start:end])
+
+Everything here is linear in the length of the text (a 50 MB one-line page is a real input).
 """
 
 from __future__ import annotations
