@@ -121,10 +121,10 @@ def cmd_agree(args: argparse.Namespace) -> None:
     labels = read_all(args.labels)
     result = agreement(labels)
     table = agreement_table(result)
-    print(table.to_markdown(index=False, floatfmt=".3f"))
-    if table["alpha"].isna().any():
-        print("  alpha and kappa are undefined (nan) where every rating of a field is one class: "
-              "agreement then says nothing about reliability")
+    print(table.drop(columns=["note"]).to_markdown(index=False, floatfmt=".3f"))
+    for row in table.itertuples(index=False):
+        if row.note:
+            print(f"  {row.field}: alpha undefined: {row.note}")
     if args.out:
         out = fresh_dir(Path(args.out))
         files.write_json(out / "agreement.json", result)

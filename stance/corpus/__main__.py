@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from pydantic import ValidationError
 
 from stance import files
 from stance.config import DataConfig, corpus_defaults, load_config
@@ -25,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rows-are", default="paragraphs", choices=["paragraphs", "documents"],
                         help="for tables: is each row a paragraph or a whole document")
     parser.add_argument("--text-column", default="text")
+    parser.add_argument("--sep", help="CSV delimiter (default: read from the header line), e.g. ';' or '\\t'")
+    parser.add_argument("--encoding", help="text encoding of a CSV/JSONL table, e.g. cp1252 or gbk (default utf-8)")
     parser.add_argument("--shard-rows", type=int,
                         help="for a table larger than memory: read this many rows at a time and write "
                              "DIR/paragraphs/part-*.parquet (one shard per chunk) instead of one file")
@@ -43,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         corpus, schema = corpus_defaults()
         data = DataConfig(path=args.path, format=args.format, rows_are=args.rows_are,
                           columns={"text": args.text_column})
+    table_options = {k: v for k, v in (("sep", args.sep), ("encoding", args.encoding)) if v is not None}
+    if table_options:
+        try:
+            data = DataConfig.model_validate({**data.model_dump(), **table_options})
+        except ValidationError as exc:
+            raise StanceError(f"--sep/--encoding: {exc.errors()[0]['msg']}") from None
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and any(out.iterdir()):
         raise StanceError(f"{out}: output folder exists and is not empty; choose a new --out")

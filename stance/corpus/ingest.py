@@ -151,7 +151,7 @@ def ingest_to_shards(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema
     per_doc: dict[str, int] = {}
     report.files += 1
     sizes: list[int] = []
-    for chunk, offset in iter_table_chunks(path, fmt, shard_rows):
+    for chunk, offset in iter_table_chunks(path, fmt, shard_rows, data.sep, data.encoding):
         rows = _table_rows(chunk, path, data, corpus, report, offset, per_doc)
         if not rows:
             continue
@@ -266,7 +266,7 @@ def _row(text: str, span: Span, paragraph_id: str, doc_id: str, source: str, sou
 
 def _ingest_table(path: Path, fmt: str, data: DataConfig, corpus: CorpusConfig,
                   report: IngestReport) -> list[dict[str, Any]]:
-    frame = read_table(path, fmt)
+    frame = read_table(path, fmt, data.sep, data.encoding)
     report.files += 1
     return _table_rows(frame, path, data, corpus, report, offset=0, per_doc={})
 
