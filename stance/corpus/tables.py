@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pandas as pd
 
-from stance.config import ColumnMap
+from stance.config import ColumnMap, DataConfig, OffsetConvention
 from stance.errors import StanceError
 
 TABLE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
@@ -183,7 +185,7 @@ def _jsonl_chunks(path: Path, rows: int, encoding: str = "utf-8") -> Iterator[pd
         yield pd.DataFrame(batch)
 
 
-def check_columns(path: Path, frame: pd.DataFrame, columns: ColumnMap) -> None:
+def check_columns(path: Path, frame: pd.DataFrame, columns: ColumnMap, targets: list | None = None) -> None:
     available = [c for c in frame.columns if c != "__line__"]
     if columns.text not in frame.columns:
         raise StanceError(f"{path}: no text column {columns.text!r} (set data.columns.text); "
@@ -192,6 +194,11 @@ def check_columns(path: Path, frame: pd.DataFrame, columns: ColumnMap) -> None:
         column = getattr(columns, name)
         if column is not None and column not in frame.columns:
             raise StanceError(f"{path}: no {name} column {column!r} (data.columns.{name}); columns are {available}")
+    for i, pair in enumerate(targets or []):
+        for name in ("target", "label", "start", "end"):
+            column = getattr(pair, name)
+            if column is not None and column not in frame.columns:
+                raise StanceError(f"{path}: no column {column!r} (data.targets[{i}].{name}); columns are {available}")
     check_text_values(path, frame, columns.text)
 
 
@@ -213,3 +220,190 @@ def check_text_values(path: Path, frame: pd.DataFrame, column: str, offset: int 
         raise StanceError(f"{path}: {row_locator(frame, index, offset)}: the text column {column!r} holds "
                           f"{type(value).__name__} {str(value)[:40]!r}, not a string"
                           + (f" ({len(bad) - 1} more such rows)" if len(bad) > 1 else ""))
+
+
+# ---------------------------------------------------------------- targets named by the table
+
+
+@dataclass(frozen=True)
+class TableTarget:
+    """One target a table row names: the mention as written, its span in the row's text cell as
+    Python character offsets with an exclusive end (None: not mentioned), and for the wide
+    layout the raw label of its pair (`label_column` names the column it goes into)."""
+
+    mention: str
+    start: int | None
+    end: int | None
+    label: Any = None
+    label_column: str | None = None
+
+
+def target_columns(data: DataConfig) -> set[str]:
+    """Table columns that describe targets (not carried into the paragraph table as extras)."""
+    cols = data.columns
+    names = {cols.target, cols.target_start, cols.target_end}
+    for pair in data.targets or []:
+        names |= {pair.target, pair.label, pair.start, pair.end}
+    return {n for n in names if n}
+
+
+def has_target_layout(data: DataConfig) -> bool:
+    return bool(data.columns.target or data.targets)
+
+
+def wide_label_column(data: DataConfig) -> str:
+    return data.labels.stance or "stance"
+
+
+def utf16_to_chars(text: str, offset: int) -> int | None:
+    """The code point index of a UTF-16 code unit offset (None: inside a surrogate pair or past
+    the end). JavaScript tools count an emoji as two units."""
+    units = 0
+    for index, char in enumerate(text):
+        if units == offset:
+            return index
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > offset:
+            return None
+    return len(text) if units == offset else None
+
+
+def to_python_offsets(text: str, start: int, end: int, convention: OffsetConvention) -> tuple[int, int] | None:
+    """(start, exclusive end) in code points from offsets in the table's convention; None if
+    they do not fall on character boundaries."""
+    if convention.end == "inclusive":
+        end += 1  # the index of the last unit -> one past it, in the same unit
+    if convention.unit == "utf16":
+        start_c, end_c = utf16_to_chars(text, start), utf16_to_chars(text, end)
+        if start_c is None or end_c is None:
+            return None
+        return start_c, end_c
+    return start, end
+
+
+def _points_at(text: str, start: int, end: int, mention: str, ignore_case: bool) -> bool:
+    if not 0 <= start < end <= len(text) or text[start].isspace() or text[end - 1].isspace():
+        return False
+    found, wanted = " ".join(text[start:end].split()), " ".join(mention.split())
+    return found.casefold() == wanted.casefold() if ignore_case else found == wanted
+
+
+def _other_conventions(text: str, start: int, end: int, mention: str, ignore_case: bool,
+                       convention: OffsetConvention) -> list[str]:
+    """Offset conventions under which the given offsets would point at the mention."""
+    fits = []
+    for end_kind in ("exclusive", "inclusive"):
+        for unit in ("chars", "utf16"):
+            other = OffsetConvention(end=end_kind, unit=unit)
+            if other == convention:
+                continue
+            span = to_python_offsets(text, start, end, other)
+            if span and _points_at(text, *span, mention, ignore_case):
+                fits.append(f"data.offsets: {{end: {end_kind}, unit: {unit}}}")
+    return fits
+
+
+def find_mention(text: str, mention: str, ignore_case: bool) -> tuple[int, int] | None:
+    """The first occurrence of `mention` in `text`, any run of whitespace matching any other."""
+    words = mention.split()
+    if not words:
+        return None
+    pattern = r"\s+".join(re.escape(w) for w in words)
+    match = re.search(pattern, text, re.IGNORECASE if ignore_case else 0)
+    return (match.start(), match.end()) if match else None
+
+
+def _cell_value(record: dict[str, Any], column: str | None) -> Any:
+    if column is None:
+        return None
+    value = record.get(column)
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _offset(value: Any, column: str, where: str) -> int:
+    try:
+        number = float(value)
+        if not number.is_integer():
+            raise ValueError
+        return int(number)
+    except (TypeError, ValueError):
+        raise StanceError(f"{where}: target offset {column} = {value!r} is not an integer") from None
+
+
+def row_targets(text: str, record: dict[str, Any], data: DataConfig, where: str) -> list[TableTarget]:
+    """The targets a row names (data.columns.target, or the data.targets pairs of a wide
+    table), located in `text` (the row's text cell) per data.offsets and data.target_match.
+
+    Errors (StanceError, naming the row): an empty target in the single target column,
+    offsets that are not integers or do not point at the mention (the message names the
+    offset convention under which they would), a mention missing from the text unless
+    data.target_match is `none`, a label given for an empty target.
+    """
+    cols = data.columns
+    pairs: list[tuple[str, str | None, str | None, str | None]]
+    if data.targets:
+        pairs = [(p.target, p.label, p.start, p.end) for p in data.targets]
+    else:
+        pairs = [(cols.target, None, cols.target_start, cols.target_end)]
+    ignore_case = data.target_match != "exact"
+    out = []
+    for target_col, label_col, start_col, end_col in pairs:
+        mention = _cell_value(record, target_col)
+        label = _cell_value(record, label_col) if label_col else None
+        if mention is None:
+            if label_col is None:
+                raise StanceError(f"{where}: empty target in column {target_col!r}")
+            if label is not None:
+                raise StanceError(f"{where}: label {label!r} in column {label_col!r} but its target column "
+                                  f"{target_col!r} is empty")
+            continue
+        mention = str(mention).strip()
+        start_raw = _cell_value(record, start_col) if start_col else None
+        end_raw = _cell_value(record, end_col) if end_col else None
+        if start_col and end_col and (start_raw is not None or end_raw is not None):
+            start, end = _offset(start_raw, start_col, where), _offset(end_raw, end_col, where)
+            span = to_python_offsets(text, start, end, data.offsets)
+            if span is None or not _points_at(text, *span, mention, ignore_case):
+                fits = _other_conventions(text, start, end, mention, ignore_case, data.offsets)
+                hint = (f"; they do with {' or '.join(fits)}" if fits else
+                        f" (read as {data.offsets.end} end, {data.offsets.unit}; see data.offsets)")
+                raise StanceError(f"{where}: target offsets {start}-{end} do not point at the mention {mention!r}{hint}")
+        else:
+            span = find_mention(text, mention, ignore_case)
+            if span is None and data.target_match != "none":
+                how = "" if ignore_case else " (exact case)"
+                raise StanceError(f"{where}: target {mention!r} does not occur in the text{how}; if that is "
+                                  "expected, set data.target_match: ignore_case (any case) or none (the target "
+                                  "need not be mentioned)")
+        out.append(TableTarget(mention, *(span if span else (None, None)), label=label,
+                               label_column=wide_label_column(data) if label_col else None))
+    return out
+
+
+def place_targets(spans: list[Any], targets: list[TableTarget]) -> tuple[dict[int, list[TableTarget]], list[str]]:
+    """Which paragraph (index into `spans`, each with .start/.end in the document) holds each
+    target's mention; a mention cut by a paragraph boundary, or outside every paragraph (in
+    dropped lines), is listed as a problem instead."""
+    placed: dict[int, list[TableTarget]] = {}
+    problems = []
+    for target in targets:
+        if target.start is None:
+            problems.append(f"target {target.mention!r} is not mentioned in the document, so it belongs to no "
+                            "paragraph")
+            continue
+        inside = [n for n, s in enumerate(spans) if s.start <= target.start and target.end <= s.end]
+        if inside:
+            placed.setdefault(inside[0], []).append(target)
+            continue
+        cut = [n for n, s in enumerate(spans) if s.start < target.end and target.start < s.end]
+        if cut:
+            problems.append(f"target {target.mention!r} at {target.start}-{target.end} is cut by a paragraph "
+                            f"boundary (paragraphs {', '.join(str(n) for n in cut)})")
+        else:
+            problems.append(f"target {target.mention!r} at {target.start}-{target.end} lies outside every "
+                            "paragraph (in a line dropped as boilerplate or too short)")
+    return placed, problems
