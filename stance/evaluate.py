@@ -255,7 +255,7 @@ def evaluate_file(run_dir: Path, file: Path, out: Path, overrides: list[str] | N
         "file": str(file), "file_sha256": file_sha256(source) if source.is_file() else None,
         "annotations": ({"file": annotations, "sha256": file_sha256(Path(annotations))} if annotations else None),
         "data": cfg.data.model_dump(mode="json") | {"path": str(file)} | ({"rows_are": rows_are} if rows_are else {}),
-        "paragraphs": len(paragraphs), "examples": len(examples),
+        "paragraphs": int(paragraphs["paragraph_id"].nunique()), "examples": len(examples),
         "classes_unseen_in_training": unseen,
         "problems": [{"where": w, "why": why} for w, why in report.skipped],
         "evaluated": now(), **metrics}
@@ -268,8 +268,8 @@ def evaluate_file(run_dir: Path, file: Path, out: Path, overrides: list[str] | N
         shutil.rmtree(staging, ignore_errors=True)
         raise
     ci = metrics["ci"]["macro_f1"]
-    say(f"stance.evaluate: {record['run_id']} ({cfg.task}) on {file}: {len(examples)} examples from "
-        f"{len(paragraphs)} paragraph rows")
+    say(f"stance.evaluate: {record['run_id']} ({cfg.task}) on {file}: {len(examples)} examples in "
+        f"{metrics['paragraphs']} paragraphs")
     say(f"  macro-F1 {metrics['macro_f1']:.3f} 95% CI [{ci['low']:.3f}, {ci['high']:.3f}]  accuracy "
         f"{metrics['accuracy']:.3f}  (bootstrap over {metrics['ci_resampled']['groups']} story clusters), "
         f"ECE {metrics['calibration']['ece']:.3f}")

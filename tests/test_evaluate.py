@@ -10,7 +10,7 @@ from sklearn.metrics import f1_score
 
 from stance.evaluate import main as evaluate_main
 from stance.train import main as train_main
-from tests.conftest import write_labelled_table, write_run_config
+from tests.conftest import REPO, write_labelled_table, write_run_config
 
 VALUES = {"AGAINST": "unfavourable", "NONE": "neutral", "FAVOR": "favourable"}
 CUES = {"AGAINST": "condemn the brutal aggression of", "NONE": "a weather report mentions",
@@ -152,3 +152,44 @@ def test_framing_run_on_another_labelled_file(tmp_path):
     assert metrics["task"] == "framing" and metrics["n"] == 24 and "per_target" not in metrics
     assert metrics["majority_baseline"]["label"] in metrics["confusion"]["labels"]
     assert set(metrics["per_class"]) <= set(metrics["confusion"]["labels"])
+
+
+def readme_command(prefix: str) -> list[str]:
+    """The README's worked-example command that starts with `prefix`, as argv (without it)."""
+    import shlex
+
+    text = (REPO / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
+    line = next(line for line in text.splitlines() if line.startswith(prefix))
+    return shlex.split(line)[len(shlex.split(prefix)):]
+
+
+def test_readme_worked_example(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_files", REPO / "docs" / "examples" / "make_files.py")
+    make_files = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_files)
+    # The committed files are what the script writes (so the README's figures can be re-made).
+    monkeypatch.setattr(make_files, "HERE", tmp_path)
+    make_files.main()
+    for name in ("tweets.csv", "roles.jsonl"):
+        assert (tmp_path / name).read_bytes() == (REPO / "docs" / "examples" / name).read_bytes()
+    monkeypatch.chdir(REPO)
+    runs = tmp_path / "runs"
+    assert train_main(["configs/tweets-example.yaml", "--quiet", "--set", f"output_dir={runs}"]) == 0
+    run = next(runs.iterdir())
+    args = readme_command("python -m stance.evaluate")
+    assert args[0].startswith("experiments/tweets-example-") and args[1] == "docs/examples/roles.jsonl"
+    settings = args[2:]
+    at = settings.index("--out")
+    del settings[at:at + 2]  # the README writes to build/; the test to its own folder
+    out = tmp_path / "E"
+    assert evaluate_main([str(run), args[1], "--out", str(out), *settings]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    shown = (REPO / "README.md").read_text(encoding="utf-8")
+    ci = metrics["ci"]["macro_f1"]
+    assert (f"macro-F1 {metrics['macro_f1']:.3f} 95% CI [{ci['low']:.3f}, {ci['high']:.3f}]  accuracy "
+            f"{metrics['accuracy']:.3f}") in shown
+    assert f"{metrics['examples']} examples in {metrics['paragraphs']} paragraphs" in shown
+    fit = json.loads((run / "fits" / "r0-f0-s13" / "fit.json").read_text())
+    assert fit["choices"]["grid"]["selected"] == {"C": 0.3} and len(fit["choices"]["grid"]["ties"]) == 2
