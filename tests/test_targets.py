@@ -179,3 +179,23 @@ def test_shared_offset_cases_keep_passing_and_utf16_is_declarable(defaults):
     n19 = ingest(DataConfig(path=str(CASES / "n19_offsets_utf16.jsonl"), columns=columns, offsets={"unit": "utf16"}),
                  corpus, schema)
     assert n19["text"][0][n19["target_start"][0]:n19["target_end"][0]] == "Zelensky"
+
+
+def test_corpus_command_reads_documents_with_targets_and_reports_cut_mentions(tmp_path, capsys):
+    from stance.corpus.__main__ import main as corpus_main
+
+    start = DOC.index("the\nend")
+    rows = [{"doc": "g1", "body": DOC, "mention": "the end", "s": start, "e": start + 7, "role": "none"},
+            {"doc": "g1", "body": DOC, "mention": "Kyiv", "s": DOC.index("Kyiv"), "e": DOC.index("Kyiv") + 4,
+             "role": "favor"}]
+    table = _long_table(tmp_path, rows)
+    config = tmp_path / "c.yaml"
+    config.write_text("name: docs\ntask: stance\ndata:\n  columns: {text: body, doc_id: doc, target: mention, "
+                      "target_start: s, target_end: e}\n  labels: {stance: role}\n", encoding="utf-8")
+    out = tmp_path / "X"
+    assert corpus_main([str(table), "--config", str(config), "--rows-are", "documents", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["paragraphs"] == 4
+    assert [s["why"] for s in summary["skipped"]] == [
+        f"target 'the end' at {start}-{start + 7} is cut by a paragraph boundary (paragraphs 2, 3)"]
+    assert "cut by a paragraph boundary" in capsys.readouterr().out
