@@ -181,3 +181,14 @@ def test_text_column_of_numbers_is_one_line(defaults, tmp_path, capsys):
         ingest(DataConfig(path=str(path)), corpus, schema)
     assert corpus_main([str(CASES / "d08_wrongdtypes.parquet"), "--out", str(tmp_path / "X")]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1 and not (tmp_path / "X").exists()
+
+
+def test_export_folder_reopened_in_excel_still_checks_ids(tmp_path):
+    export = tmp_path / "B"
+    assert annotate_main(["export", str(CASES / "t05_excel_bom.csv"), "--out", str(export)]) == 0
+    anchors = export / "paragraphs.csv"
+    anchors.write_bytes(b"\xef\xbb\xbf" + anchors.read_bytes())  # saved again by Excel
+    out = tmp_path / "L.csv"
+    assert annotate_main(["import", str(CASES / "l08_labels_excel_bom.csv"), "--export", str(export),
+                          "--out", str(out)]) == 0
+    assert len(pd.read_csv(out)) == 10
