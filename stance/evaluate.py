@@ -3,7 +3,8 @@
 The metric helpers (macro-F1, accuracy, per-class scores, confusion matrix, calibration,
 bootstrap intervals) serve `stance.train` and the command alike. The command scores a trained
 run on a labelled file it was not trained on: another outlet's labels, a public benchmark, a
-colleague's gold set. FILE is read with the run's own `data` section (change how with
+colleague's gold set, with the run's first fit (the model `stance.predict` uses). FILE is read
+with the run's own `data` section (change how with
 `--set data.columns.text=body`, `--set data.labels.values=...`, `--rows-are documents`), its
 examples are built as in training, the run's model predicts them, and DIR gets:
 

@@ -193,3 +193,28 @@ def test_readme_worked_example(tmp_path, monkeypatch):
     assert f"{metrics['examples']} examples in {metrics['paragraphs']} paragraphs" in shown
     fit = json.loads((run / "fits" / "r0-f0-s13" / "fit.json").read_text())
     assert fit["choices"]["grid"]["selected"] == {"C": 0.3} and len(fit["choices"]["grid"]["ties"]) == 2
+
+
+def test_pages_with_standoff_gold_labels(tmp_path, aggregator_page, defaults):
+    from stance.annotate.standoff import standoff_table
+    from stance.config import DataConfig
+    from stance.corpus.ingest import ingest
+
+    table = write_labelled_table(tmp_path / "a.jsonl", n_docs=30)
+    config = write_run_config(tmp_path / "c.yaml", table, "fr", tmp_path / "runs")
+    assert train_main([str(config), "--quiet"]) == 0
+    run = next((tmp_path / "runs").iterdir())
+    corpus, schema = defaults
+    paragraphs = ingest(DataConfig(path=str(aggregator_page)), corpus, schema)
+    labels = (["neutral", "pro-West", "neutral", "pro-Russia"] * 10)[:len(paragraphs)]
+    wide = pd.DataFrame({"paragraph_id": paragraphs["paragraph_id"], "framing": labels, "sentiment": "",
+                         "stance": "{}"})
+    gold = tmp_path / "gold.csv"
+    standoff_table(paragraphs, wide).to_csv(gold, index=False)
+    out = tmp_path / "E"
+    # The run was trained on a table: the pages need the package's page defaults, not its columns.
+    assert evaluate_main([str(run), str(aggregator_page), "--out", str(out), "--annotations", str(gold),
+                          "--set", "data.format=pages"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["examples"] == len(paragraphs) and metrics["annotations"]["file"] == str(gold)
+    assert metrics["per_class"]["neutral"]["support"] == labels.count("neutral")
