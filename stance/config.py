@@ -209,6 +209,15 @@ class DataConfig(Strict):
             raise ValueError("list at least one target/label column pair, or leave targets unset")
         return pairs
 
+    @model_validator(mode="after")
+    def _one_target_layout(self) -> "DataConfig":
+        if self.targets and self.columns.target:
+            raise ValueError("set data.columns.target (one target per row) or data.targets (several target/label "
+                             "column pairs per row), not both")
+        if (self.columns.target_start is None) != (self.columns.target_end is None):
+            raise ValueError("data.columns.target_start and target_end go together: set both or neither")
+        return self
+
 
 class SplitConfig(Strict):
     # holdout: one seeded train/val/test split; kfold: every group is tested once per repeat;

@@ -199,3 +199,21 @@ def test_corpus_command_reads_documents_with_targets_and_reports_cut_mentions(tm
     assert [s["why"] for s in summary["skipped"]] == [
         f"target 'the end' at {start}-{start + 7} is cut by a paragraph boundary (paragraphs 2, 3)"]
     assert "cut by a paragraph boundary" in capsys.readouterr().out
+
+
+def test_target_layout_settings_are_checked_when_the_config_loads(tmp_path):
+    from stance.config import load_config
+
+    config = tmp_path / "c.yaml"
+    config.write_text("name: x\ntask: stance\ndata:\n  columns: {target: m}\n"
+                      "  targets: [{target: T1, label: S1}]\n", encoding="utf-8")
+    with pytest.raises(StanceError, match=r"c.yaml:3: data: .*not both"):
+        load_config(config)
+    config.write_text("name: x\ndata:\n  targets: [{target: T1, label: S1, start: s}]\n  offsets: {unit: bytes}\n"
+                      "  sep: ';;'\n  encoding: klingon\n", encoding="utf-8")
+    with pytest.raises(StanceError) as error:
+        load_config(config)
+    message = str(error.value)
+    for part in ("data.targets.0: ", "give both start and end", "data.offsets.unit", "data.sep",
+                 "one character", "data.encoding", "unknown text encoding 'klingon'"):
+        assert part in message
