@@ -2,15 +2,10 @@
 
 import json
 
-import pytest
-
 from stance.config import load_config
 from stance.models.transformer import best_epoch_record
 from stance.train import grid_choice, train
 from tests.conftest import write_run_config
-
-QUIET = lambda *a, **k: None  # noqa: E731
-
 
 def test_grid_choice_records_ties_and_warns_at_the_edge():
     grid = {"C": [0.1, 1.0, 10.0]}
@@ -28,7 +23,6 @@ def test_grid_choice_records_ties_and_warns_at_the_edge():
     assert grid_choice({"word_ngrams": [[1, 1], [1, 2]]}, [{"word_ngrams": [1, 1]}, {"word_ngrams": [1, 2]}],
                        [0.4, 0.5], chosen=1)["warnings"] == []
 
-
 def test_best_epoch_record_and_the_last_epoch_warning():
     log = [{"loss": 1.0, "epoch": 1.0}, {"eval_macro_f1": 0.4, "epoch": 1.0}, {"eval_macro_f1": 0.6, "epoch": 2.0},
            {"eval_macro_f1": 0.6, "epoch": 3.0}, {"eval_macro_f1": 0.5, "epoch": 4.0}]
@@ -42,7 +36,6 @@ def test_best_epoch_record_and_the_last_epoch_warning():
     assert last["warnings"] == ["the best epoch (3) is the last one trained: the model may be under-trained; "
                                 "raise model.epochs"]
     assert best_epoch_record([{"loss": 1.0, "epoch": 1.0}], 3, None) == {}
-
 
 def test_a_tied_grid_is_recorded_in_fit_json_and_the_model_card(tmp_path, labelled_table):
     # Every C separates these easy classes perfectly on validation: a three-way tie.

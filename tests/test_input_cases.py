@@ -3,7 +3,6 @@
 The fixtures in tests/fixtures/cases/ are the project's own cases from ../shared/cases."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -192,3 +191,11 @@ def test_export_folder_reopened_in_excel_still_checks_ids(tmp_path):
     assert annotate_main(["import", str(CASES / "l08_labels_excel_bom.csv"), "--export", str(export),
                           "--out", str(out)]) == 0
     assert len(pd.read_csv(out)) == 10
+
+
+def test_excel_unicode_text_export_reads(tmp_path, defaults):
+    corpus, schema = defaults
+    path = tmp_path / "unicode.txt.csv"
+    path.write_bytes("doc_id\ttext\nu1\tKyiv and Warsaw signed a grain deal.\n".encode("utf-16"))  # BOM + LE
+    frame = ingest(DataConfig(path=str(path)), corpus, schema)
+    assert frame["doc_id"].tolist() == ["u1"] and frame["actors"].iloc[0] == ["Ukraine"]

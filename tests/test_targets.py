@@ -2,17 +2,15 @@
 offset conventions (issues 16 item 7 and 22 items 2-4). Every text here is written for the test."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from stance.annotate.examples import build_examples, prediction_examples
-from stance.config import DataConfig
+from stance.config import DataConfig, OffsetConvention
 from stance.corpus.ingest import IngestReport, ingest
 from stance.corpus.tables import to_python_offsets, utf16_to_chars
-from stance.config import OffsetConvention
 from stance.errors import StanceError
 
 CASES = Path(__file__).parent / "fixtures" / "cases"

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from stance.config import LabelSchema
-from stance.corpus.tables import decode_error, open_text, sniff_delimiter, text_encoding
+from stance.corpus.tables import decode_error, file_encoding, open_text, sniff_delimiter
 from stance.errors import StanceError
 
 LABEL_COLUMNS = ["paragraph_id", "annotator", "field", "label", "source", "row"]
@@ -129,7 +129,7 @@ def read_long_labels(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise StanceError(f"{path}: no such file")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=text_encoding("utf-8"))
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=file_encoding(path))
     except UnicodeDecodeError as exc:
         raise decode_error(path, exc) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from stance.annotate.labels import STANCE_PREFIX, LabelReport
 from stance.config import LabelSchema
-from stance.corpus.tables import text_encoding
+from stance.corpus.tables import file_encoding
 from stance.errors import StanceError
 
 TASK_FIELDS = ["paragraph_id", "text", "outlet", "date", "title", "source", "start", "end", "text_sha1"]
@@ -140,7 +140,7 @@ def read_export(path: Path, report: LabelReport, schema: LabelSchema | None = No
     schema = schema or corpus_defaults()[1]
     actor_of = {control_name(a): a for a in schema.actors}
     try:
-        data = json.loads(path.read_text(encoding=text_encoding("utf-8")))
+        data = json.loads(path.read_text(encoding=file_encoding(path)))
     except UnicodeDecodeError as exc:
         raise StanceError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from stance.corpus.tables import decode_error, text_encoding
+from stance.corpus.tables import decode_error, file_encoding
 from stance.errors import StanceError
 
 STANDOFF_COLUMNS = ["paragraph_id", "source", "start", "end", "text_sha1", "framing", "sentiment", "stance"]
@@ -45,7 +45,7 @@ def read_standoff(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise StanceError(f"{path}: stand-off label file not found (data.annotations)")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=text_encoding("utf-8"))
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=file_encoding(path))
     except UnicodeDecodeError as exc:
         raise decode_error(path, exc) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:

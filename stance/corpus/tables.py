@@ -1,8 +1,9 @@
 """CSV / JSONL / Parquet tables with a text column and metadata columns.
 
 Spreadsheets come in many dialects: Excel writes a byte-order mark and, in many locales,
-semicolons; RUW-style public files are GBK or cp1252. The delimiter is `data.sep` or read from
-the header line, the encoding is `data.encoding`, and a BOM is dropped from any UTF-8 file.
+semicolons (its "Unicode text" is UTF-16 with tabs); public data sets come in GBK or cp1252. The
+delimiter is `data.sep` or read from the header line, the encoding is `data.encoding`, a BOM is
+dropped from any UTF-8 file, and a UTF-16 BOM selects UTF-16.
 """
 
 from __future__ import annotations
@@ -52,9 +53,23 @@ def text_encoding(encoding: str) -> str:
     return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
 
 
+def file_encoding(path: Path, encoding: str = "utf-8") -> str:
+    """The codec for one file: `encoding` with BOM handling, or UTF-16 when the file starts with
+    a UTF-16 byte-order mark and UTF-8 was assumed (Excel's "Unicode text" export)."""
+    if codecs.lookup(encoding).name == "utf-8":
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(2)
+        except OSError:
+            head = b""
+        if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return "utf-16"
+    return text_encoding(encoding)
+
+
 def open_text(path: Path, encoding: str = "utf-8", newline: str | None = None):
     """Open a text file we read (tables, label sheets, stand-off files) with BOM handling."""
-    return path.open(encoding=text_encoding(encoding), newline=newline)
+    return path.open(encoding=file_encoding(path, encoding), newline=newline)
 
 
 def decode_error(path: Path, exc: UnicodeDecodeError, encoding: str = "utf-8") -> StanceError:
@@ -112,7 +127,7 @@ def csv_delimiter(path: Path, sep: str | None, encoding: str = "utf-8") -> str:
 
 
 def _csv_options(path: Path, sep: str | None = None, encoding: str = "utf-8") -> dict:
-    return {"dtype": str, "keep_default_na": False, "na_values": [""], "encoding": text_encoding(encoding),
+    return {"dtype": str, "keep_default_na": False, "na_values": [""], "encoding": file_encoding(path, encoding),
             "sep": csv_delimiter(path, sep, encoding)}
 
 
