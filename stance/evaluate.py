@@ -165,8 +165,10 @@ def load_run(run_dir: Path, overrides: list[str]) -> tuple[TrainConfig, dict[str
         record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise StanceError(f"{run_dir / 'run.json'}: cannot read: {exc}") from None
-    if record.get("status") != "complete":
+    if not isinstance(record, dict) or record.get("status") != "complete":
         raise StanceError(f"{run_dir}: the run is not complete; finish it with stance.train --resume")
+    if not isinstance(record.get("primary_model"), str) or not isinstance(record.get("run_id"), str):
+        raise StanceError(f"{run_dir / 'run.json'}: no primary_model or run_id; the file is damaged")
     for item in overrides:
         path, _ = parse_override(item)
         if path[0] != "data":
