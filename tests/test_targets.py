@@ -215,3 +215,18 @@ def test_target_layout_settings_are_checked_when_the_config_loads(tmp_path):
     for part in ("data.targets.0: ", "give both start and end", "data.offsets.unit", "data.sep",
                  "one character", "data.encoding", "unknown text encoding 'klingon'"):
         assert part in message
+
+
+def test_long_table_without_paragraph_ids_groups_a_documents_repeated_text(tmp_path, defaults):
+    corpus, schema = defaults
+    other = "Moscow said nothing about the convoy."
+    rows = [{"doc": "a", "text": TEXT, "mention": "Kyiv", "role": "favor"},
+            {"doc": "a", "text": TEXT, "mention": "Moscow", "role": "against"},
+            {"doc": "a", "text": other, "mention": "Moscow", "role": "none"},
+            {"doc": "b", "text": TEXT, "mention": "Kyiv", "role": "none"}]  # another document: its own paragraph
+    data = DataConfig(path=str(_long_table(tmp_path, rows)), columns={"doc_id": "doc", "target": "mention"},
+                      labels={"stance": "role", "values": VALUES})
+    paragraphs = ingest(data, corpus, schema)
+    assert paragraphs["paragraph_id"].tolist() == ["a:0", "a:0", "a:1", "b:0"]
+    examples = build_examples(paragraphs, "stance", schema, "role", VALUES)
+    assert examples["example_id"].tolist() == ["a:0|Kyiv", "a:0|Moscow", "a:1|Moscow", "b:0|Kyiv"]

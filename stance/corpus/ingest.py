@@ -303,6 +303,7 @@ def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: Corpu
     mapped = {getattr(cols, name) for name in ("text", "doc_id", "paragraph_id", "outlet", "date", "title", "url")}
     mapped |= target_columns(data)
     targeted = has_target_layout(data)
+    same_text: dict[tuple[str, str], str] = {}
     extra = [c for c in frame.columns if c not in mapped and c != "__line__"]
     records = frame.to_dict("records")
     rows: list[dict[str, Any]] = []
@@ -321,9 +322,17 @@ def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: Corpu
         targets = row_targets(cell, record, data, where) if targeted else []
         if data.rows_are == "paragraphs":
             span = strip_span(cell, Span(0, len(cell)))
-            n = per_doc.get(doc_id, 0)
-            per_doc[doc_id] = n + 1
-            paragraph_id = _cell(record, cols.paragraph_id) or f"{doc_id}:{n}"
+            paragraph_id = _cell(record, cols.paragraph_id)
+            if paragraph_id is None and targeted and (doc_id, cell) in same_text:
+                # A long target table without paragraph ids: a document's rows that repeat one
+                # text are one paragraph (one row per mention), not new paragraphs.
+                paragraph_id = same_text[(doc_id, cell)]
+            else:
+                n = per_doc.get(doc_id, 0)
+                per_doc[doc_id] = n + 1
+                paragraph_id = paragraph_id or f"{doc_id}:{n}"
+                if targeted:
+                    same_text.setdefault((doc_id, cell), paragraph_id)
             base = {**_row(cell, span, paragraph_id, doc_id, path.name, source_row, **meta), **extras}
             rows.extend({**base, **_target_fields(cell, span, t, where)} for t in targets)
             if not targets:
