@@ -115,12 +115,16 @@ def add_actor_mentions(frame: pd.DataFrame, gazetteer: Gazetteer) -> None:
 def annotate_structure(frame: pd.DataFrame, corpus: CorpusConfig, schema: LabelSchema) -> pd.DataFrame:
     """Add actor mentions, near-duplicate groups and story clusters."""
     add_actor_mentions(frame, Gazetteer.from_schema(schema))
-    # A paragraph with several targets has one row per target; it is one paragraph to dedup.
-    unique = frame.drop_duplicates("paragraph_id")
-    result = cluster(list(unique["paragraph_id"]), list(unique["doc_id"]), list(unique["text"]), corpus.dedup)
-    groups = dict(zip(unique["paragraph_id"], zip(result.dup_group, result.cluster_id)))
-    frame["dup_group"] = [groups[p][0] for p in frame["paragraph_id"]]
-    frame["cluster_id"] = [groups[p][1] for p in frame["paragraph_id"]]
+    if frame["paragraph_id"].is_unique:
+        result = cluster(list(frame["paragraph_id"]), list(frame["doc_id"]), list(frame["text"]), corpus.dedup)
+        frame["dup_group"] = result.dup_group
+        frame["cluster_id"] = result.cluster_id
+    else:  # a paragraph with several targets has one row per target; it is one paragraph to dedup
+        unique = frame.drop_duplicates("paragraph_id")
+        result = cluster(list(unique["paragraph_id"]), list(unique["doc_id"]), list(unique["text"]), corpus.dedup)
+        groups = dict(zip(unique["paragraph_id"], zip(result.dup_group, result.cluster_id)))
+        frame["dup_group"] = [groups[p][0] for p in frame["paragraph_id"]]
+        frame["cluster_id"] = [groups[p][1] for p in frame["paragraph_id"]]
     extra = [c for c in frame.columns if c not in BASE_COLUMNS]
     return frame[BASE_COLUMNS + extra].reset_index(drop=True)
 
