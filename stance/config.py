@@ -132,19 +132,91 @@ class LabelColumns(Strict):
     values: dict[str, str] = Field(default_factory=dict)
 
 
+class OffsetConvention(Strict):
+    """How a table's target offsets count: `end` exclusive (Python, NewsMTSC) or inclusive
+    (the last character's index); `unit` characters (code points) or UTF-16 code units (what
+    JavaScript tools such as Label Studio write; an emoji counts two)."""
+
+    end: Literal["exclusive", "inclusive"] = "exclusive"
+    unit: Literal["chars", "utf16"] = "chars"
+
+
+class TargetPair(Strict):
+    """One (target, label) column pair of a wide table, e.g. `Target 1` / `Stance 1`."""
+
+    target: str
+    label: str
+    start: str | None = None
+    end: str | None = None
+
+    @model_validator(mode="after")
+    def _both_offsets(self) -> "TargetPair":
+        if (self.start is None) != (self.end is None):
+            raise ValueError("give both start and end offset columns, or neither")
+        return self
+
+
 class DataConfig(Strict):
     # A folder of raw pages, a CSV/JSONL/Parquet file, or builtin:example for the packaged corpus.
     path: str = BUILTIN_EXAMPLE
     format: Literal["auto", "pages", "csv", "jsonl", "parquet"] = "auto"
     rows_are: Literal["paragraphs", "documents"] = "paragraphs"
+    # CSV delimiter; null: a tab for .tsv, else the most frequent of , ; tab | in the header line.
+    sep: str | None = None
+    # Text encoding of CSV/JSONL tables (a UTF-8 byte-order mark is always dropped), e.g. cp1252, gbk.
+    encoding: str = "utf-8"
     columns: ColumnMap = ColumnMap()
     labels: LabelColumns = LabelColumns()
+    # Wide layout: several target/label column pairs per row (Tweet, Target 1, Stance 1, Target 2,
+    # Stance 2); each non-empty target becomes one (paragraph, target) example. The labels land in
+    # the column data.labels.stance names.
+    targets: list[TargetPair] | None = None
+    # Targets given without offsets: exact: the first exact occurrence; ignore_case: the first
+    # case-insensitive one; none: the target need not be mentioned (found case-insensitively
+    # where it is; otherwise the example has no mention span). A missing mention is an error
+    # unless `none`.
+    target_match: Literal["exact", "ignore_case", "none"] = "exact"
+    offsets: OffsetConvention = OffsetConvention()
     # Stand-off labels (paragraph_id, text_sha1, framing, sentiment, stance) joined onto the
     # ingested paragraphs; builtin:seeds-gold is the packaged gold set for ../shared/seeds.
     annotations: str | None = None
     # Data that comes already split: files under `path` (a folder) for train, val and test.
     # Use with split.method: files.
     split_files: dict[Literal["train", "val", "test"], str] | None = None
+
+    @field_validator("sep")
+    @classmethod
+    def _one_character(cls, sep: str | None) -> str | None:
+        if sep is not None and len(sep) != 1:
+            raise ValueError(f"the delimiter must be one character (a tab is '\\t'), got {sep!r}")
+        return sep
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, encoding: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {encoding!r} (e.g. utf-8, cp1252, latin-1, gbk)") from None
+        return encoding
+
+    @field_validator("targets")
+    @classmethod
+    def _pairs(cls, pairs: list[TargetPair] | None) -> list[TargetPair] | None:
+        if pairs is not None and not pairs:
+            raise ValueError("list at least one target/label column pair, or leave targets unset")
+        return pairs
+
+    @model_validator(mode="after")
+    def _one_target_layout(self) -> "DataConfig":
+        if self.targets and self.columns.target:
+            raise ValueError("set data.columns.target (one target per row) or data.targets (several target/label "
+                             "column pairs per row), not both")
+        if (self.columns.target_start is None) != (self.columns.target_end is None):
+            raise ValueError("data.columns.target_start and target_end go together: set both or neither")
+        return self
 
 
 class SplitConfig(Strict):

@@ -96,12 +96,44 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[FEATURE_COLUMNS].reset_index(drop=True)
 
 
+TIE_BREAK = "the first tied grid point in the order the config lists the values"
+
+
+def grid_choice(grid: dict[str, list[Any]], points: list[dict[str, Any]], scores: list[float],
+                chosen: int) -> dict[str, Any]:
+    """What the grid search chose and why: every point's validation macro-F1, the selected
+    point, the points that tied with it and how the tie was broken, and a warning for each
+    tuned value that won at the edge of its grid (the optimum may lie beyond it)."""
+    best = scores[chosen]
+    ties = [points[i] for i, score in enumerate(scores) if i != chosen and score == best]
+    warnings = []
+    for key, values in grid.items():
+        numeric = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        value = points[chosen][key]
+        # An edge value that won only by the tie-break (an inner value scored the same) is no sign
+        # that the grid is too narrow.
+        tied_values = {p[key] for p in ties}
+        if len(set(numeric)) >= 2 and len(numeric) == len(values) and value in (min(numeric), max(numeric)) \
+                and tied_values <= {value}:
+            side = "smallest" if value == min(numeric) else "largest"
+            warnings.append(f"model.tune.{key}: the {side} value {value!r} of {values} won; the best value may lie "
+                            "beyond the grid, widen it")
+    if ties:
+        warnings.append(f"{len(ties)} other grid point(s) tied on validation macro-F1 {best:.4f}: {ties}; "
+                        f"kept {points[chosen]} ({TIE_BREAK})")
+    return {"criterion": "validation macro-F1", "grid": grid, "selected": points[chosen],
+            "selected_val_macro_f1": best, "points": [{"params": p, "val_macro_f1": s} for p, s in zip(points, scores)],
+            "ties": ties, "tie_break": TIE_BREAK if ties else None, "warnings": warnings}
+
+
 def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, seed: int, work_dir: Path,
                     say: Callable[..., None]) -> tuple[Any, pd.DataFrame, dict[str, Any]]:
     """Fit every grid point on train, keep the best by validation macro-F1 (first on ties).
 
     Models whose fit takes an `eval_set` (transformers) select their best epoch on the
-    validation split themselves and checkpoint into `work_dir`.
+    validation split themselves and checkpoint into `work_dir`. The returned info holds
+    `choices`: the grid point kept, ties and how they were broken, the best epoch, and warnings
+    (an edge value of the grid won; the best epoch was the last).
     """
     grid = cfg.model.tune if cfg.model.kind == "tfidf" else {}
     keys = list(grid)
@@ -110,6 +142,7 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, se
         raise StanceError("model.tune needs a validation split: set split.val_size above 0")
     classes = cfg.label_schema.classes_for(cfg.task)
     rows, best, best_score, best_info = [], None, -1.0, {}
+    points, scores, chosen = [], [], 0
     for combo in combos:
         params = dict(zip(keys, combo))
         model_cfg = cfg.model.model_copy(update=params)
@@ -131,9 +164,19 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, se
                      "fit_seconds": round(fit_seconds, 3)})
         if len(combos) > 1:
             say(f"  tune {params}: val macro-F1 {score:.3f}")
+        points.append(params)
+        scores.append(score)
         if best is None or score > best_score:
-            best, best_score, best_info = model, score, info
-    return best, pd.DataFrame(rows), best_info
+            best, best_score, best_info, chosen = model, score, info, len(points) - 1
+    choices: dict[str, Any] = {"grid": grid_choice(grid, points, scores, chosen) if len(combos) > 1 else None}
+    epoch_keys = ("best_epoch", "val_macro_f1_by_epoch", "best_epoch_ties", "best_epoch_tie_break", "epochs_planned",
+                  "stopped_early")
+    if "best_epoch" in best_info:
+        choices["epoch"] = {k: best_info.pop(k) for k in epoch_keys if k in best_info}
+    choices["warnings"] = (choices["grid"]["warnings"] if choices["grid"] else []) + best_info.pop("warnings", [])
+    for warning in choices["warnings"]:
+        say(f"  warning: {warning}")
+    return best, pd.DataFrame(rows), {**best_info, "choices": choices}
 
 
 def predict_frame(model: Any, part: pd.DataFrame) -> pd.DataFrame:
@@ -279,6 +322,29 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
     return run_dir
 
 
+def choices_section(fits: dict[str, Any]) -> list[str]:
+    """Model-card lines: per fit, the grid point kept (and ties), the best epoch, and warnings."""
+    lines: list[str] = []
+    for unit, fit in fits.items():
+        choices = fit.get("choices") or {}
+        parts = []
+        if choices.get("grid"):
+            grid = choices["grid"]
+            parts.append(f"grid point {grid['selected']} (val macro-F1 {grid['selected_val_macro_f1']:.3f} over "
+                         f"{len(grid['points'])} points" + (f"; {len(grid['ties'])} tied, {grid['tie_break']}"
+                                                            if grid["ties"] else "") + ")")
+        if choices.get("epoch"):
+            epoch = choices["epoch"]
+            parts.append(f"best epoch {epoch['best_epoch']:g} of {len(epoch['val_macro_f1_by_epoch'])} evaluated"
+                         + (" (stopped early)" if epoch.get("stopped_early") else ""))
+        if parts or choices.get("warnings"):
+            lines.append(f"- `{unit}`: " + ("; ".join(parts) or "no choice made"))
+            lines += [f"  - warning: {w}" for w in choices.get("warnings", [])]
+    if lines:
+        lines = ["", "Choices made on the validation split (all in each fit's `fit.json` → `choices`):", ""] + lines
+    return lines
+
+
 def describe_model(cfg: TrainConfig) -> str:
     m = cfg.model
     if m.kind == "tfidf":
@@ -315,6 +381,7 @@ def model_card(cfg: TrainConfig, record: dict[str, Any], metrics: dict[str, Any]
               "Per-class scores on test:", "", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for c, s in metrics.get("test", {}).get("per_class", {}).items():
         lines.append(f"| {c} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |")
+    lines += choices_section(record.get("fits", {}))
     lines += ["", "Files: `config.yaml` (resolved config), `run.json` (environment, data fingerprint, fit times), "
               "`split.csv` (one row per paragraph and fold), `metrics.json`, `predictions.parquet` (every fit: "
               "`repeat`, `fold`, `seed` columns), and per fit `fits/r<repeat>-f<fold>-s<seed>/` with `model/`, "

@@ -82,6 +82,35 @@ def window_around_target(text: str, spans: Any, tokenizer: Any, budget: int) -> 
     return text[offsets[start][0]:offsets[end - 1][1]]
 
 
+def best_epoch_record(log_history: list[dict[str, Any]], epochs_planned: float,
+                      best_metric: float | None) -> dict[str, Any]:
+    """Which epoch's weights were kept (load_best_model_at_end keeps the first epoch with the
+    highest validation macro-F1), the score of every epoch, epochs that tied with the best, and
+    a warning when the best epoch is the last one trained: the model may be under-trained.
+
+    Returns {} when there was no validation split (the last epoch is then the model).
+    """
+    scores = [(float(e["epoch"]), float(e["eval_macro_f1"])) for e in log_history if "eval_macro_f1" in e]
+    if not scores:
+        return {}
+    top = max(score for _, score in scores)
+    best = next(epoch for epoch, score in scores if score == top)
+    last = scores[-1][0]
+    record: dict[str, Any] = {
+        "best_epoch": best, "val_macro_f1_by_epoch": {f"{epoch:g}": score for epoch, score in scores},
+        "best_epoch_ties": [epoch for epoch, score in scores if score == top and epoch != best],
+        "best_epoch_tie_break": "the earliest epoch (Trainer keeps the first best checkpoint)",
+        "epochs_planned": float(epochs_planned), "stopped_early": last < float(epochs_planned) - 1e-9,
+        "warnings": [],
+    }
+    if best == last and len(scores) > 1:
+        record["warnings"].append(f"the best epoch ({best:g}) is the last one trained: the model may be under-trained; "
+                                  "raise model.epochs")
+    elif best == last:
+        record["warnings"].append("only one epoch was evaluated: the best epoch could not be chosen")
+    return record
+
+
 class TransformerClassifier:
     """fit / predict / predict_proba / classes_ over a DataFrame with text (and target) columns."""
 
@@ -219,6 +248,7 @@ class TransformerClassifier:
             "device": self.device_, "precision": self.precision_, "base_model": self.base_model_,
             "epochs_run": float(state.epoch or 0), "steps": int(state.global_step),
             "best_val_macro_f1": state.best_metric, "resumed_from": Path(last).name if last else None,
+            **best_epoch_record(state.log_history, cfg.epochs, state.best_metric),
             "train_seconds": float(output.metrics.get("train_runtime", float("nan"))),
             "examples_per_second": float(output.metrics.get("train_samples_per_second", float("nan"))),
             "log": [entry for entry in state.log_history],
