@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "corpus": ("stance.corpus.__main__", "ingest raw pages or a table into a paragraph table"),
     "annotate": ("stance.annotate.__main__", "export for labelling, import labels, agreement, adjudication"),
     "train": ("stance.train", "train and test a model from a YAML config; writes a run folder"),
+    "evaluate": ("stance.evaluate", "score a trained run on another labelled file"),
     "compare": ("stance.compare", "compare runs: paired intervals and tests, tables and figures"),
     "predict": ("stance.predict", "label a corpus with a trained run"),
     "report": ("stance.report", "outlet shares corrected for classifier error, figures and an HTML page"),
