@@ -112,7 +112,7 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, se
     rows, best, best_score, best_info = [], None, -1.0, {}
     for combo in combos:
         params = dict(zip(keys, combo))
-        model_cfg = cfg.model.model_copy(update=params)
+        model_cfg = cfg.model.grid_point(params) if params else cfg.model
         model = build_model(model_cfg, cfg.task, seed)
         started = time.perf_counter()
         if "eval_set" in inspect.signature(model.fit).parameters:

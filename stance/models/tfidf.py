@@ -9,7 +9,7 @@ one-hot encoded so the classifier can learn per-actor baselines.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import joblib
 import numpy as np
@@ -136,6 +136,42 @@ def build(cfg: Any, task: str, seed: int) -> Pipeline:
         ("target", OneHotEncoder(handle_unknown="ignore"), ["target"]),
     ])
     return Pipeline([("mark", TargetMarker(cfg.context_window)), ("features", features), ("clf", classifier)])
+
+
+def check_params(cfg: Any) -> None:
+    """Run scikit-learn's own parameter validation on the estimators this config builds.
+
+    Raises ValueError (pydantic turns it into a config error) with scikit-learn's message.
+    """
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    for task in ("framing", "stance"):
+        pipeline = build(cfg, task, seed=0)
+        for estimator in _estimators(pipeline):
+            validate = getattr(estimator, "_validate_params", None)
+            if validate is None or not hasattr(estimator, "_parameter_constraints"):
+                continue
+            try:
+                validate()
+            except InvalidParameterError as exc:
+                raise ValueError(str(exc).splitlines()[0]) from None
+
+
+def _estimators(estimator: Any) -> Iterator[Any]:
+    yield estimator
+    children = []
+    if isinstance(estimator, Pipeline):
+        children = [step for _, step in estimator.steps]
+    elif isinstance(estimator, FeatureUnion):
+        children = [part for _, part in estimator.transformer_list]
+    elif isinstance(estimator, ColumnTransformer):
+        children = [part for _, part, _ in estimator.transformers]
+    elif isinstance(estimator, CalibratedLinearSVM):
+        children = [LinearSVC(C=estimator.C, class_weight=estimator.class_weight, max_iter=estimator.max_iter,
+                              random_state=estimator.random_state)]
+    for child in children:
+        if isinstance(child, BaseEstimator):
+            yield from _estimators(child)
 
 
 def save(model: Pipeline, folder: Path) -> None:
