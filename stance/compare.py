@@ -61,15 +61,15 @@ class Run:
 def load_run(path: Path) -> Run:
     if not is_run_dir(path):
         raise StanceError(f"{path}: not a run folder (no run.json and config.yaml)")
-    record = json.loads((path / "run.json").read_text(encoding="utf-8"))
-    if record.get("status") != "complete" or not (path / "metrics.json").is_file():
+    record = files.read_json(path / "run.json", "the run record")
+    if not isinstance(record, dict) or record.get("status") != "complete" or not (path / "metrics.json").is_file():
         raise StanceError(f"{path}: the run is not complete (status {record.get('status')!r}); "
                           "finish it with stance.train --resume")
-    metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+    metrics = files.read_json(path / "metrics.json", "the run's metrics")
     if "units" not in metrics:
         raise StanceError(f"{path}: made by an older stance without per-fold records; train it again to compare it")
     config = yaml.safe_load((path / "config.yaml").read_text(encoding="utf-8"))
-    return Run(path, record, config, metrics, pd.read_parquet(path / "predictions.parquet"))
+    return Run(path, record, config, metrics, files.read_parquet(path / "predictions.parquet", "the run's predictions"))
 
 
 # ------------------------------------------------------------------ experiments

@@ -38,7 +38,7 @@ from stance.config import TrainConfig, load_config
 from stance.corpus.ingest import ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
 from stance.figures import PALETTE, new_figure, save_figure
-from stance.predict import predict_corpus, read_predictions
+from stance.predict import check_predictions_provenance, predict_corpus, read_predictions
 from stance.quantify import prevalence
 from stance.runs import is_run_dir, previous_runs, run_id_for
 
@@ -69,8 +69,8 @@ def resolve_run(item: str) -> Path:
 
 def calibration_set(run_dir: Path) -> pd.DataFrame:
     """Held-out test predictions with gold labels: first model seed, repeat 0, all folds."""
-    predictions = pd.read_parquet(run_dir / "predictions.parquet")
-    first_seed = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))["seeds"][0]
+    predictions = files.read_parquet(run_dir / "predictions.parquet", "the run's predictions")
+    first_seed = files.read_json(run_dir / "metrics.json", "the run's metrics")["seeds"][0]
     keep = (predictions["split"] == "test") & (predictions["repeat"] == 0) & (predictions["seed"] == first_seed)
     return predictions[keep].reset_index(drop=True)
 
@@ -78,10 +78,12 @@ def calibration_set(run_dir: Path) -> pd.DataFrame:
 def corpus_predictions(run_dir: Path, cfg: TrainConfig, out: Path, given: str | None,
                        say: Callable[..., None]) -> pd.DataFrame:
     if given:
+        check_predictions_provenance(run_dir, Path(given))
         return read_predictions(Path(given))
     folder = out / "predictions" / run_dir.name
     resume = (folder / "manifest.json").is_file()
-    if resume and json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("status") == "complete":
+    if resume and files.read_json(folder / "manifest.json", "the prediction manifest").get("status") == "complete":
+        check_predictions_provenance(run_dir, folder)
         return read_predictions(folder)
     predict_corpus(run_dir, resolve_data_path(cfg.data.path), folder, resume=resume, progress=False, say=say)
     return read_predictions(folder)

@@ -6,11 +6,16 @@
 
 A run is complete when it holds run.json with "status": "complete"; the rename from
 .partial is the last step, so a finished-looking folder is always a finished run.
+
+While a process writes a staging folder it holds `.lock` in it (process id, host, start
+time): a second process is told the run is in progress, and neither --resume nor --fresh
+touches the folder. A lock whose process is gone (same host, no such process, or the id now
+belongs to a process started later) is stale and is taken over. See docs/guarantees.md.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import os
 import platform
 import shutil
@@ -55,24 +60,127 @@ def unit_name(repeat: int, fold: int, seed: int) -> str:
     return f"r{repeat}-f{fold}-s{seed}"
 
 
+LOCK_FILE = ".lock"
+
+
+def _process_start(pid: int) -> str | None:
+    """The kernel's start time of process `pid` (Linux), to tell a reused process id apart."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def lock_holder(folder: Path) -> dict[str, Any] | None:
+    """The lock record of a live writer of `folder`, or None (no lock, or a stale one)."""
+    path = folder / LOCK_FILE
+    try:
+        holder = json.loads(path.read_text(encoding="utf-8"))
+        pid = int(holder["pid"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        # Being written this instant (lock files are written whole, so rarely) or garbled:
+        # treat as held, never delete what might be live.
+        return {"pid": "?", "host": "?", "started": "?"}
+    if holder.get("host") != platform.node():
+        return holder  # another machine's process cannot be checked from here: assume alive
+    if not _alive(pid):
+        return None
+    start = holder.get("process_start")
+    if start is not None and _process_start(pid) not in (None, start):
+        return None  # the id was reused by a later process
+    return holder
+
+
+def check_unlocked(folder: Path, what: str = "run") -> None:
+    holder = lock_holder(folder)
+    if holder is not None:
+        raise StanceError(f"{folder}: {what} in progress (pid {holder.get('pid')} on {holder.get('host')}, "
+                          f"since {holder.get('started')}); wait for it to finish, or stop that process first")
+
+
+def acquire_lock(folder: Path, what: str = "run") -> Path:
+    """Write `folder/.lock` for this process; refuse if a live process holds it."""
+    path = folder / LOCK_FILE
+    record = {"pid": os.getpid(), "host": platform.node(), "started": now(),
+              "process_start": _process_start(os.getpid())}
+    for _ in range(2):
+        try:
+            # O_EXCL: of two processes racing for one folder, exactly one creates the lock.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            check_unlocked(folder, what)
+            path.unlink(missing_ok=True)  # stale: its process is gone
+            continue
+        except OSError as exc:
+            from stance.files import DISK_ERRORS, write_error
+
+            if exc.errno in DISK_ERRORS:
+                raise write_error(path, exc) from None
+            raise
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(record, handle)
+        return path
+    check_unlocked(folder, what)
+    raise StanceError(f"{path}: could not take the lock")
+
+
+def release_lock(folder: Path) -> None:
+    path = folder / LOCK_FILE
+    try:
+        holder = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if holder.get("pid") == os.getpid() and holder.get("host") == platform.node():
+        path.unlink(missing_ok=True)
+
+
 def begin_run(output_dir: Path, run_id: str, resume: bool, fresh: bool) -> Path:
-    """Create (or reclaim, with resume/fresh) the staging folder for a run."""
-    output_dir.mkdir(parents=True, exist_ok=True)
+    """Create (or reclaim, with resume/fresh) the staging folder for a run, and lock it.
+
+    A staging folder whose writer is alive is never reused or deleted, whatever the flags.
+    """
+    from stance.files import make_dirs
+
+    make_dirs(output_dir)
     staging = output_dir / f"{run_id}.partial"
     if staging.exists():
+        check_unlocked(staging)
         if fresh:
-            shutil.rmtree(staging)
-        elif not resume:
+            # Take the lock before deleting, so a process starting now cannot claim it meanwhile.
+            acquire_lock(staging)
+            for child in staging.iterdir():
+                if child.name != LOCK_FILE:
+                    shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+            return staging
+        if not resume:
             raise StanceError(f"{staging}: an interrupted run of this config is there; "
                               "pass --resume to finish it or --fresh to discard it and start again")
     elif resume:
         raise StanceError(f"{staging}: nothing to resume (no interrupted run of this config)")
-    staging.mkdir(exist_ok=True)
+    make_dirs(staging)
+    acquire_lock(staging)
     return staging
 
 
 def finish_run(staging: Path, output_dir: Path, run_id: str) -> Path:
-    """Rename the staging folder to the first free run folder name and return it."""
+    """Rename the staging folder to the first free run folder name and return it.
+
+    The lock goes with the folder and is removed after the rename: until then no one else
+    can claim the staging folder.
+    """
     for n in range(1, 10_000):
         final = output_dir / (run_id if n == 1 else f"{run_id}-{n}")
         try:
@@ -80,6 +188,7 @@ def finish_run(staging: Path, output_dir: Path, run_id: str) -> Path:
             if final.exists():
                 continue
             os.rename(staging, final)
+            (final / LOCK_FILE).unlink(missing_ok=True)
             return final
         except OSError:
             if final.exists():
@@ -125,11 +234,9 @@ def environment() -> dict[str, Any]:
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from stance.files import sha256
+
+    return sha256(path)
 
 
 def now() -> str:

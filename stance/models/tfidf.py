@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
@@ -174,9 +173,33 @@ def _estimators(estimator: Any) -> Iterator[Any]:
             yield from _estimators(child)
 
 
+MODEL_FILE = "model.skops"
+# Types outside scikit-learn's own that our pipelines hold; skops refuses every other type
+# (and never unpickles), so a replaced model file cannot run code on load.
+TRUSTED_TYPES = [
+    "stance.models.tfidf.TargetMarker",
+    "stance.models.tfidf.CalibratedLinearSVM",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+]
+
+
 def save(model: Pipeline, folder: Path) -> None:
-    joblib.dump(model, folder / "model.joblib")
+    import skops.io as sio
+
+    sio.dump(model, folder / MODEL_FILE)
 
 
 def load(folder: Path) -> Pipeline:
-    return joblib.load(folder / "model.joblib")
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    path = folder / MODEL_FILE
+    if not path.is_file():
+        raise StanceError(f"{path}: model file is missing")
+    try:
+        return sio.load(path, trusted=TRUSTED_TYPES)
+    except UntrustedTypesFoundException as exc:
+        raise StanceError(f"{path}: holds types stance does not trust ({exc}); it is not loaded") from None
+    except Exception as exc:  # noqa: BLE001 — skops raises many kinds on a damaged archive
+        raise StanceError(f"{path}: damaged model file ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None

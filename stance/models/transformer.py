@@ -270,13 +270,20 @@ def load(folder: Path, device: str = "auto") -> TransformerClassifier:
 
     from stance.config import TransformerModel
 
+    from stance import files
+
     quiet_transformers()
-    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    meta = files.read_json(folder / META_FILE, "the transformer model description")
     model = TransformerClassifier(TransformerModel.model_validate(meta["config"]), meta["task"], meta["seed"])
     model.classes_ = np.array(meta["classes"])
     model.base_model_ = meta["base_model"]
-    model.tokenizer_ = AutoTokenizer.from_pretrained(folder)
-    model.model_ = AutoModelForSequenceClassification.from_pretrained(folder)
+    # Weights only from safetensors (pickled .bin weights run code when loaded), and never code
+    # that ships with a model folder.
+    if not any(folder.glob("*.safetensors")):
+        raise StanceError(f"{folder}: no .safetensors weights; other weight formats are not loaded")
+    model.tokenizer_ = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+    model.model_ = AutoModelForSequenceClassification.from_pretrained(folder, use_safetensors=True,
+                                                                      trust_remote_code=False)
     model.device_ = pick_device(device)
     model.model_.to(model.device_).eval()
     return model
