@@ -421,6 +421,8 @@ def report(items: list[str], out: Path | None = None, predictions: str | None = 
     runs = [resolve_run(i) for i in items]
     if predictions and len(runs) > 1:
         raise StanceError("--predictions applies to one run; give one run with it")
+    if predictions:
+        check_predictions_provenance(runs[0], Path(predictions))  # before anything is written
     first = load_config(runs[0] / "config.yaml")
     out = out or Path("reports") / first.name
     out.mkdir(parents=True, exist_ok=True)

@@ -82,6 +82,51 @@ def window_around_target(text: str, spans: Any, tokenizer: Any, budget: int) -> 
     return text[offsets[start][0]:offsets[end - 1][1]]
 
 
+def checkpoint_problem(folder: Path) -> str | None:
+    """Why a Trainer checkpoint folder cannot be resumed from (a file cut short by a crash or a
+    full disk), or None. Cheap: reads headers and indexes, not the tensors."""
+    import zipfile
+
+    from safetensors import safe_open
+
+    if not (folder / "trainer_state.json").is_file():
+        return "trainer_state.json is missing"
+    for path in sorted(folder.iterdir()):
+        try:
+            if path.suffix == ".json":
+                json.loads(path.read_text(encoding="utf-8"))
+            elif path.suffix == ".safetensors":
+                with safe_open(str(path), "pt") as handle:
+                    list(handle.keys())
+            elif path.suffix in (".pt", ".pth", ".bin"):
+                # torch.save writes a zip archive whose index is at the end: a cut file has none.
+                with zipfile.ZipFile(path) as archive:
+                    archive.namelist()
+        except Exception as exc:  # noqa: BLE001 — any failure to read means: not resumable
+            return f"{path.name} is damaged ({type(exc).__name__})"
+    if not any(folder.glob("*.safetensors")):
+        return "no model weights"
+    return None
+
+
+def usable_checkpoint(work_dir: Path, progress: Callable[[str], None] | None = None) -> str | None:
+    """The newest checkpoint in `work_dir` that is intact; damaged newer ones are removed, so a
+    crash while a checkpoint was written falls back to the one before (or to a fresh fit)."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    while work_dir.is_dir():
+        last = get_last_checkpoint(str(work_dir))
+        if last is None:
+            return None
+        problem = checkpoint_problem(Path(last))
+        if problem is None:
+            return last
+        if progress:
+            progress(f"{Path(last).name}: {problem}; discarded, resuming from the one before")
+        shutil.rmtree(last)
+    return None
+
+
 class TransformerClassifier:
     """fit / predict / predict_proba / classes_ over a DataFrame with text (and target) columns."""
 
@@ -127,7 +172,6 @@ class TransformerClassifier:
         from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
                                   EarlyStoppingCallback, PrinterCallback, Trainer, TrainerCallback,
                                   TrainingArguments)
-        from transformers.trainer_utils import get_last_checkpoint
 
         from stance.models.pretrained import resolve_model_path
 
@@ -208,7 +252,7 @@ class TransformerClassifier:
                           compute_loss_func=weighted_loss, compute_metrics=macro_f1 if has_eval else None,
                           callbacks=callbacks)
         trainer.remove_callback(PrinterCallback)  # epoch logs go to fit_info_ and `progress` instead
-        last = get_last_checkpoint(str(work_dir)) if work_dir.is_dir() else None
+        last = usable_checkpoint(work_dir, progress)
         if last and progress:
             progress(f"resuming from {Path(last).name}")
         output = trainer.train(resume_from_checkpoint=last)
