@@ -582,3 +582,36 @@ def test_an_output_folder_that_cannot_be_created_is_one_line(tmp_path, capsys):
     assert train_main([str(config), "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "a-file/runs: cannot write" in err, err
+
+
+@pytest.mark.parametrize("damaged", ["model.safetensors", pytest.param("optimizer.pt", marks=pytest.mark.slow),
+                                     pytest.param("trainer_state.json", marks=pytest.mark.slow)])
+def test_a_half_written_transformer_checkpoint_falls_back_to_the_previous_one(tmp_path, labelled_table, tiny_encoder,
+                                                                              damaged):
+    import pandas as pd
+
+    from stance.config import TransformerModel
+    from stance.models.transformer import TransformerClassifier, checkpoint_problem
+
+    rows = pd.read_json(labelled_table, lines=True)
+    X = rows.assign(target=None, target_spans=None)[["text", "target", "target_spans"]]
+    y = rows["framing"].to_numpy()
+    train_X, train_y, val_X, val_y = X.iloc[:90], y[:90], X.iloc[90:], y[90:]
+
+    def fit(epochs):
+        cfg = TransformerModel(model=str(tiny_encoder), epochs=epochs, batch_size=16, max_length=32,
+                               early_stopping_patience=None)
+        lines = []
+        model = TransformerClassifier(cfg, "framing", 1).fit(train_X, train_y, eval_set=(val_X, val_y),
+                                                             work_dir=tmp_path / "ck", progress=lines.append)
+        return model, lines
+
+    fit(2)
+    first, newest = sorted((tmp_path / "ck").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    assert checkpoint_problem(newest) is None
+    truncate(newest / damaged)
+    assert damaged in checkpoint_problem(newest)
+    model, lines = fit(3)
+    assert model.fit_info_["resumed_from"] == first.name
+    assert any(f"{newest.name}: {damaged} is damaged" in line or f"{newest.name}: {damaged}" in line for line in lines)
+    assert model.fit_info_["epochs_run"] == 3
