@@ -29,7 +29,7 @@ from typing import Any
 from stance.errors import StanceError
 
 RECORDED_PACKAGES = ("stance", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "datasets",
-                     "transformers", "torch", "pydantic", "datasketch", "joblib", "matplotlib")
+                     "transformers", "torch", "pydantic", "datasketch", "skops", "safetensors", "matplotlib")
 
 
 def run_id_for(name: str, config_hash: str) -> str:
