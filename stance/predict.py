@@ -32,7 +32,7 @@ from stance.corpus.actors import Gazetteer
 from stance.corpus.ingest import ingest
 from stance.errors import StanceError, cli_entry
 from stance.models import load_model
-from stance.runs import acquire_lock, check_unlocked, file_sha256, now, release_lock
+from stance.runs import acquire_lock, check_unlocked, file_sha256, now, release_lock, run_file
 
 FEATURES = ["text", "target", "target_spans"]
 KEEP = ["paragraph_id", "doc_id", "outlet", "date", "cluster_id", "target"]
@@ -54,9 +54,7 @@ def load_run_model(run_dir: Path) -> tuple[TrainConfig, dict[str, Any], Any]:
     """The run's config, record and first fit's model, every model file checked against the
     SHA-256 that run.json recorded when the run was written."""
     record = read_run_record(run_dir)
-    if not (run_dir / "config.yaml").is_file():
-        raise StanceError(f"{run_dir / 'config.yaml'}: the run's config is missing")
-    cfg = load_config(run_dir / "config.yaml")
+    cfg = load_config(run_file(run_dir, "config.yaml", record))
     primary, hashes = record.get("primary_model"), record.get("model_files")
     if not primary or not isinstance(hashes, dict):
         raise StanceError(f"{run_dir / 'run.json'}: made by an older stance that recorded no model hashes "
@@ -230,7 +228,7 @@ def read_manifest(out: Path) -> dict[str, Any]:
 
 def read_predictions(out: Path) -> pd.DataFrame:
     read_manifest(out)
-    return files.read_parquet(out / "parts", "the predictions")
+    return files.read_parquet(out / "parts", "a prediction part")
 
 
 def check_predictions_provenance(run_dir: Path, predictions_dir: Path, external: bool = False) -> dict[str, Any]:

@@ -40,7 +40,7 @@ from stance.errors import StanceError, cli_entry
 from stance.figures import PALETTE, new_figure, save_figure
 from stance.predict import check_predictions_provenance, predict_corpus, read_predictions
 from stance.quantify import prevalence
-from stance.runs import is_run_dir, previous_runs, run_id_for
+from stance.runs import is_run_dir, previous_runs, run_file, run_id_for
 
 NO_OUTLET = "(no outlet)"
 MIN_ITEMS = 5  # groups with fewer predictions are listed but not estimated
@@ -69,8 +69,8 @@ def resolve_run(item: str) -> Path:
 
 def calibration_set(run_dir: Path) -> pd.DataFrame:
     """Held-out test predictions with gold labels: first model seed, repeat 0, all folds."""
-    predictions = files.read_parquet(run_dir / "predictions.parquet", "the run's predictions")
-    first_seed = files.read_json(run_dir / "metrics.json", "the run's metrics")["seeds"][0]
+    predictions = files.read_parquet(run_file(run_dir, "predictions.parquet"), "the run's predictions file")
+    first_seed = files.read_json(run_file(run_dir, "metrics.json"), "the run's metrics")["seeds"][0]
     keep = (predictions["split"] == "test") & (predictions["repeat"] == 0) & (predictions["seed"] == first_seed)
     return predictions[keep].reset_index(drop=True)
 
@@ -91,7 +91,7 @@ def corpus_predictions(run_dir: Path, cfg: TrainConfig, out: Path, given: str | 
 
 def training_paragraphs(run_dir: Path) -> set[str]:
     """Paragraphs the predicting model (the run's first fit) was trained on."""
-    split = pd.read_csv(run_dir / "split.csv", dtype={"paragraph_id": str})
+    split = pd.read_csv(run_file(run_dir, "split.csv"), dtype={"paragraph_id": str})
     first = split[(split["repeat"] == 0) & (split["fold"] == 0)]
     return set(first.loc[first["split"] == "train", "paragraph_id"])
 

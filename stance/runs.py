@@ -205,6 +205,29 @@ def previous_runs(output_dir: Path, run_id: str) -> list[Path]:
                   and (p / "run.json").exists())
 
 
+RECORDED_FILES = ("config.yaml", "split.csv", "metrics.json", "predictions.parquet", "README.md")
+
+
+def run_file(run_dir: Path, name: str, record: dict[str, Any] | None = None) -> Path:
+    """`run_dir/name`, checked against the SHA-256 that run.json recorded for it.
+
+    Raises StanceError naming the file when it is missing or differs. Runs written before
+    run.json recorded file hashes are not checked (their damaged files still fail when read).
+    """
+    from stance import files
+
+    path = run_dir / name
+    if record is None:
+        record = files.read_json(run_dir / "run.json", "the run record")
+    expected = (record.get("files") or {}).get(name) if isinstance(record, dict) else None
+    if not path.is_file():
+        raise StanceError(f"{path}: missing from the run folder")
+    if expected is not None and files.sha256(path) != expected:
+        raise StanceError(f"{path}: SHA-256 does not match the one recorded in run.json (the file is damaged or "
+                          "was altered); restore the run or train it again")
+    return path
+
+
 def is_run_dir(path: Path) -> bool:
     return (path / "run.json").is_file() and (path / "config.yaml").is_file()
 

@@ -32,7 +32,7 @@ from stance.evaluate import classification_metrics, majority_baseline, run_metri
 from stance.models import build_model, save_model, verify_model_files
 from stance.models.pretrained import resolve_model_path
 from stance.runs import (begin_run, checked_output_dir, environment, file_sha256, finish_run, now, previous_runs,
-                         release_lock, run_id_for, unit_name)
+                         RECORDED_FILES, release_lock, run_id_for, unit_name)
 from stance.splits import assign_splits, attach_split, fold_keys
 
 FEATURE_COLUMNS = ["text", "target", "target_spans"]
@@ -287,7 +287,7 @@ def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, ou
         unit_examples = attach_split(examples, assignment, repeat, fold)
         for seed in seeds:
             fits[unit_name(repeat, fold, seed)] = train_one_unit(cfg, unit_examples, repeat, fold, seed, staging, say)
-    predictions = pd.concat([files.read_parquet(staging / "fits" / unit / "predictions.parquet", "a fit's predictions")
+    predictions = pd.concat([files.read_parquet(staging / "fits" / unit / "predictions.parquet", "a fit's predictions file")
                              for unit in fits],
                             ignore_index=True)
     majority = {(f["repeat"], f["fold"]): f["train_majority_label"] for f in fits.values()}
@@ -304,6 +304,8 @@ def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, ou
                   fits={unit: {k: v for k, v in fit.items() if k not in ("log", "model_files")}
                         for unit, fit in fits.items()})
     files.write_text(staging / "README.md", model_card(cfg, record, metrics))
+    # Checked by every reader (stance.runs.run_file): a damaged or altered file is refused by name.
+    record["files"] = {name: file_sha256(staging / name) for name in RECORDED_FILES}
     files.write_json(staging / "run.json", record)
     run_dir = finish_run(staging, output_dir, run_id)
 

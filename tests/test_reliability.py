@@ -172,6 +172,12 @@ def rehash(run):
 # ---------------------------------------------------------------------- 1. no code runs from a run folder
 
 
+def test_every_run_file_is_recorded_with_its_hash(tiny_run):
+    record = json.loads((tiny_run / "run.json").read_text())
+    assert set(record["files"]) == {"config.yaml", "split.csv", "metrics.json", "predictions.parquet", "README.md"}
+    assert all(files.sha256(tiny_run / name) == digest for name, digest in record["files"].items())
+
+
 def test_tfidf_models_are_skops_files_with_hashes_in_run_json(tiny_run):
     folder = model_dir(tiny_run)
     assert (folder / "model.skops").is_file() and not list(folder.glob("*.joblib"))
@@ -485,16 +491,25 @@ def test_a_damaged_run_file_is_one_line_naming_it(run_copy, tmp_path, capsys, da
     assert code == 2 and len(err.splitlines()) == 1 and message in err, err
 
 
-@pytest.mark.parametrize("name, message", [
-    ("predictions.parquet", "predictions.parquet: the run's predictions is damaged"),
-    ("metrics.json", "metrics.json: the run's metrics is damaged"),
-    ("run.json", "run.json: the run record is damaged"),
-])
-def test_report_and_compare_name_a_damaged_run_file(run_copy, tmp_path, capsys, name, message):
+def alter_predictions(path):
+    import pandas as pd
+
+    frame = pd.read_parquet(path)
+    frame.loc[0, "pred"] = "neutral" if frame.loc[0, "pred"] != "neutral" else "pro-West"
+    frame.to_parquet(path, index=False)
+
+
+@pytest.mark.parametrize("name, spoil, message", [
+    ("predictions.parquet", truncate, "predictions.parquet: SHA-256 does not match the one recorded in run.json"),
+    ("predictions.parquet", alter_predictions, "predictions.parquet: SHA-256 does not match"),  # valid, but altered
+    ("metrics.json", truncate, "metrics.json: SHA-256 does not match"),
+    ("run.json", truncate, "run.json: the run record is damaged"),
+], ids=["predictions-truncated", "predictions-altered", "metrics-truncated", "run-json-truncated"])
+def test_report_and_compare_name_a_damaged_run_file(run_copy, tmp_path, capsys, name, spoil, message):
     from stance.compare import main as compare_main
     from stance.report import main as report_main
 
-    truncate(run_copy / name)
+    spoil(run_copy / name)
     capsys.readouterr()
     for main, args in ((report_main, ["--out", str(tmp_path / "r"), "--n-boot", "20"]),
                        (compare_main, ["--out", str(tmp_path / "c")])):
@@ -510,7 +525,7 @@ def test_damaged_predictions_folder_is_one_line_naming_it(tiny_run, tmp_path):
     truncate(out / "parts" / "part-000000.parquet")
     from stance.predict import read_predictions
 
-    with pytest.raises(StanceError, match=r"parts: the predictions is damaged"):
+    with pytest.raises(StanceError, match=r"parts: a prediction part is damaged"):
         read_predictions(out)
     truncate(out / "manifest.json")
     with pytest.raises(StanceError, match=r"manifest.json: the prediction manifest is damaged"):
