@@ -7,10 +7,11 @@
 A run is complete when it holds run.json with "status": "complete"; the rename from
 .partial is the last step, so a finished-looking folder is always a finished run.
 
-While a process writes a staging folder it holds `.lock` in it (process id, host, start
-time): a second process is told the run is in progress, and neither --resume nor --fresh
-touches the folder. A lock whose process is gone (same host, no such process, or the id now
-belongs to a process started later) is stale and is taken over. See docs/guarantees.md.
+While a process writes a staging folder it holds `.lock` in it: an exclusive flock, which the
+kernel releases when the process ends however it ends, and a record of the process id, host
+and start time for the message. A second process is told the run is in progress, and neither
+--resume nor --fresh touches the folder. A lock file left by a process that has ended on this
+machine is taken over; one recorded by another machine is respected. See docs/guarantees.md.
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ def unit_name(repeat: int, fold: int, seed: int) -> str:
 
 
 LOCK_FILE = ".lock"
+# Open descriptors of the locks this process holds, by lock path: the kernel releases a flock
+# when its process ends (even by SIGKILL), so a crashed writer never leaves a live lock behind.
+_HELD: dict[str, int] = {}
 
 
 def _process_start(pid: int) -> str | None:
@@ -72,79 +76,124 @@ def _process_start(pid: int) -> str | None:
     return stat.rsplit(")", 1)[1].split()[19]
 
 
-def _alive(pid: int) -> bool:
+def _pid_alive(holder: dict[str, Any]) -> bool:
+    """For file systems without flock: is the recorded process still the one running?"""
     try:
+        pid = int(holder["pid"])
         os.kill(pid, 0)
+    except (KeyError, TypeError, ValueError):
+        return True  # garbled: never delete what might be live
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # someone else's process
-    return True
+        return True
+    start = holder.get("process_start")
+    return start is None or _process_start(pid) in (None, start)
 
 
-def lock_holder(folder: Path) -> dict[str, Any] | None:
-    """The lock record of a live writer of `folder`, or None (no lock, or a stale one)."""
-    path = folder / LOCK_FILE
+def _read_holder(path: Path) -> dict[str, Any]:
     try:
         holder = json.loads(path.read_text(encoding="utf-8"))
-        pid = int(holder["pid"])
-    except FileNotFoundError:
+        return holder if isinstance(holder, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _in_progress(folder: Path, holder: dict[str, Any], what: str) -> StanceError:
+    other_host = holder.get("host") not in (None, platform.node())
+    advice = (f"if that process is gone, delete {folder / LOCK_FILE} (a lock from another machine cannot be "
+              "checked from here)" if other_host else "wait for it to finish, or stop that process first")
+    return StanceError(f"{folder}: {what} in progress (pid {holder.get('pid', '?')} on {holder.get('host', '?')}, "
+                       f"since {holder.get('started', '?')}); {advice}")
+
+
+def _try_flock(path: Path) -> int | None:
+    """An open descriptor holding an exclusive flock on `path` (created if missing), or None
+    when another process holds it. Raises OSError where the file system has no flock."""
+    import fcntl
+
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except OSError:
+            os.close(fd)
+            raise
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # the holder released (and removed) it between our open and flock: retry
+
+
+def lock_holder(folder: Path, what: str = "run") -> dict[str, Any] | None:
+    """The lock record of a live writer of `folder`, or None (no lock, or a stale one)."""
+    path = folder / LOCK_FILE
+    if str(path) in _HELD:
+        return _read_holder(path) or {"pid": os.getpid(), "host": platform.node()}
+    if not path.exists():
         return None
-    except (OSError, ValueError, KeyError, TypeError):
-        # Being written this instant (lock files are written whole, so rarely) or garbled:
-        # treat as held, never delete what might be live.
-        return {"pid": "?", "host": "?", "started": "?"}
-    if holder.get("host") != platform.node():
-        return holder  # another machine's process cannot be checked from here: assume alive
-    if not _alive(pid):
-        return None
-    start = holder.get("process_start")
-    if start is not None and _process_start(pid) not in (None, start):
-        return None  # the id was reused by a later process
-    return holder
+    holder = _read_holder(path)
+    try:
+        fd = _try_flock(path)
+    except OSError:
+        return holder if _pid_alive(holder) else None
+    if fd is None:
+        return holder
+    os.close(fd)
+    if holder.get("host") not in (None, platform.node()):
+        return holder  # another machine's lock: its flock may not reach us, its pid cannot be checked
+    return None
 
 
 def check_unlocked(folder: Path, what: str = "run") -> None:
-    holder = lock_holder(folder)
+    holder = lock_holder(folder, what)
     if holder is not None:
-        raise StanceError(f"{folder}: {what} in progress (pid {holder.get('pid')} on {holder.get('host')}, "
-                          f"since {holder.get('started')}); wait for it to finish, or stop that process first")
+        raise _in_progress(folder, holder, what)
 
 
 def acquire_lock(folder: Path, what: str = "run") -> Path:
-    """Write `folder/.lock` for this process; refuse if a live process holds it."""
+    """Lock `folder` for this process (`folder/.lock`: pid, host, start time), or refuse with
+    "in progress" when a live process holds it. A lock left by a process that has ended on
+    this machine is taken over."""
+    from stance.files import DISK_ERRORS, write_error
+
     path = folder / LOCK_FILE
     record = {"pid": os.getpid(), "host": platform.node(), "started": now(),
               "process_start": _process_start(os.getpid())}
-    for _ in range(2):
-        try:
-            # O_EXCL: of two processes racing for one folder, exactly one creates the lock.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            check_unlocked(folder, what)
-            path.unlink(missing_ok=True)  # stale: its process is gone
-            continue
-        except OSError as exc:
-            from stance.files import DISK_ERRORS, write_error
-
-            if exc.errno in DISK_ERRORS:
-                raise write_error(path, exc) from None
-            raise
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(record, handle)
-        return path
     check_unlocked(folder, what)
-    raise StanceError(f"{path}: could not take the lock")
-
-
-def release_lock(folder: Path) -> None:
-    path = folder / LOCK_FILE
     try:
-        holder = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        fd = _try_flock(path)
+    except OSError as exc:
+        if exc.errno in DISK_ERRORS:
+            raise write_error(path, exc) from None
+        # No flock here (some network file systems): the recorded pid decides, and O_EXCL
+        # makes one of two racing processes the winner.
+        path.unlink(missing_ok=True)  # check_unlocked found it stale
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            raise _in_progress(folder, _read_holder(path), what) from None
+    if fd is None:
+        raise _in_progress(folder, _read_holder(path), what)
+    os.ftruncate(fd, 0)
+    os.write(fd, json.dumps(record).encode("utf-8"))
+    _HELD[str(path)] = fd
+    return path
+
+
+def release_lock(folder: Path, moved_to: Path | None = None) -> None:
+    """Remove this process's lock on `folder` (now at `moved_to`, if it was renamed)."""
+    fd = _HELD.pop(str(folder / LOCK_FILE), None)
+    if fd is None:
         return
-    if holder.get("pid") == os.getpid() and holder.get("host") == platform.node():
-        path.unlink(missing_ok=True)
+    ((moved_to or folder) / LOCK_FILE).unlink(missing_ok=True)
+    os.close(fd)
 
 
 def begin_run(output_dir: Path, run_id: str, resume: bool, fresh: bool) -> Path:
@@ -188,7 +237,7 @@ def finish_run(staging: Path, output_dir: Path, run_id: str) -> Path:
             if final.exists():
                 continue
             os.rename(staging, final)
-            (final / LOCK_FILE).unlink(missing_ok=True)
+            release_lock(staging, moved_to=final)
             return final
         except OSError:
             if final.exists():

@@ -369,11 +369,24 @@ def test_report_refuses_predictions_another_run_made(tmp_path):
 
 
 @pytest.fixture
-def live_process():
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    yield process.pid
-    process.kill()
-    process.wait()
+def hold_lock():
+    """Another process that takes the lock on a folder the way train and predict do, and keeps it."""
+    started = []
+
+    def hold(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        process = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
+                                    "from stance.runs import acquire_lock; acquire_lock(Path(sys.argv[1])); "
+                                    "print('locked', flush=True); time.sleep(120)", str(folder)],
+                                   cwd=REPO, stdout=subprocess.PIPE, text=True)
+        started.append(process)
+        assert process.stdout.readline().strip() == "locked"
+        return process
+
+    yield hold
+    for process in started:
+        process.kill()
+        process.wait()
 
 
 def dead_pid():
@@ -388,15 +401,21 @@ def write_lock(folder, pid, **more):
 
 
 @pytest.mark.parametrize("flags", [{}, {"resume": True}, {"fresh": True}], ids=["plain", "resume", "fresh"])
-def test_a_live_runs_staging_folder_is_never_reused_or_deleted(tmp_path, live_process, flags):
+def test_a_live_runs_staging_folder_is_never_reused_or_deleted(tmp_path, hold_lock, flags):
     table = write_labelled_table(tmp_path / "t.jsonl")
     cfg = load_config(write_run_config(tmp_path / "c.yaml", table, "lk", tmp_path / "runs"))
     staging = tmp_path / "runs" / f"lk-{cfg.config_hash()[:8]}.partial"
-    write_lock(staging, live_process)
+    holder = hold_lock(staging)
     (staging / "being-written.txt").write_text("live")
-    with pytest.raises(StanceError, match=rf"run in progress \(pid {live_process} on {platform.node()}"):
+    with pytest.raises(StanceError, match=rf"run in progress \(pid {holder.pid} on {platform.node()}"):
         train(cfg, say=QUIET, **flags)
     assert (staging / "being-written.txt").read_text() == "live"
+    # Killed, however hard, the holder's lock goes with it: the run can be resumed.
+    holder.kill()
+    holder.wait()
+    if flags.get("resume"):
+        (staging / "being-written.txt").unlink()
+        assert json.loads((train(cfg, say=QUIET, **flags) / "run.json").read_text())["status"] == "complete"
 
 
 @pytest.mark.parametrize("lock", ["dead-pid", "reused-pid"])
@@ -417,7 +436,7 @@ def test_a_lock_held_on_another_host_is_respected(tmp_path):
     assert staging.is_dir()
 
 
-def test_predict_resume_refuses_a_prediction_in_progress(tiny_run, tmp_path, live_process):
+def test_predict_resume_refuses_a_prediction_in_progress(tiny_run, tmp_path, hold_lock):
     table = Path(json.loads((tiny_run / "run.json").read_text())["data"]["path"])
     out = tmp_path / "pred"
     predict_corpus(tiny_run, table, out, progress=False, say=QUIET, batch_size=50)
@@ -425,10 +444,11 @@ def test_predict_resume_refuses_a_prediction_in_progress(tiny_run, tmp_path, liv
     manifest["status"] = "running"
     (out / "manifest.json").write_text(json.dumps(manifest))
     (out / "parts" / "part-000001.parquet").unlink()
-    write_lock(out, live_process)
-    with pytest.raises(StanceError, match=rf"a prediction in progress \(pid {live_process}"):
+    holder = hold_lock(out)
+    with pytest.raises(StanceError, match=rf"a prediction in progress \(pid {holder.pid}"):
         predict_corpus(tiny_run, table, out, resume=True, progress=False, say=QUIET, batch_size=50)
-    (out / LOCK_FILE).unlink()
+    holder.kill()
+    holder.wait()
     write_lock(out, dead_pid())
     done = predict_corpus(tiny_run, table, out, resume=True, progress=False, say=QUIET, batch_size=50)
     assert done["status"] == "complete" and not (out / LOCK_FILE).exists()
