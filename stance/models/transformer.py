@@ -122,7 +122,7 @@ def usable_checkpoint(work_dir: Path, progress: Callable[[str], None] | None = N
         if problem is None:
             return last
         if progress:
-            progress(f"{Path(last).name}: {problem}; discarded, resuming from the one before")
+            progress(f"{Path(last).name}: {problem}; discarded, falling back to the checkpoint before (or the start)")
         shutil.rmtree(last)
     return None
 
@@ -185,9 +185,9 @@ class TransformerClassifier:
         self.base_model_ = str(resolve_model_path(cfg.model))
 
         transformers.set_seed(self.seed)  # the new classification head is initialised from this seed
-        self.tokenizer_ = AutoTokenizer.from_pretrained(self.base_model_)
+        self.tokenizer_ = AutoTokenizer.from_pretrained(self.base_model_, trust_remote_code=False)
         model = AutoModelForSequenceClassification.from_pretrained(
-            self.base_model_, num_labels=len(self.classes_),
+            self.base_model_, trust_remote_code=False, num_labels=len(self.classes_),
             id2label={i: c for i, c in enumerate(self.classes_)}, label2id=index)
 
         train_ids = [index[c] for c in y]
@@ -312,9 +312,8 @@ def load(folder: Path, device: str = "auto") -> TransformerClassifier:
     import transformers
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from stance.config import TransformerModel
-
     from stance import files
+    from stance.config import TransformerModel
 
     quiet_transformers()
     meta = files.read_json(folder / META_FILE, "the transformer model description")
