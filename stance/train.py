@@ -29,10 +29,10 @@ from stance.config import TrainConfig, load_config
 from stance.corpus.ingest import PAGE_SUFFIXES, ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
 from stance.evaluate import classification_metrics, majority_baseline, run_metrics
-from stance.models import build_model, save_model
+from stance.models import build_model, save_model, verify_model_files
 from stance.models.pretrained import resolve_model_path
-from stance.runs import (begin_run, checked_output_dir, environment, file_sha256, finish_run, now, previous_runs, run_id_for,
-                         unit_name)
+from stance.runs import (begin_run, checked_output_dir, environment, file_sha256, finish_run, now, previous_runs,
+                         RECORDED_FILES, release_lock, run_id_for, unit_name)
 from stance.splits import assign_splits, attach_split, fold_keys
 
 FEATURE_COLUMNS = ["text", "target", "target_spans"]
@@ -74,9 +74,17 @@ def annotation_source(name: str | None) -> dict[str, str] | None:
     return {"file": str(path), "sha256": file_sha256(path)}
 
 
+# Every column a split or a fit can depend on: ids (doc ids group paragraphs), story clusters,
+# outlets (group_by: outlet), dates (method: time), text, targets and labels.
+FINGERPRINT_COLUMNS = ["example_id", "paragraph_id", "doc_id", "cluster_id", "outlet", "date", "text", "target",
+                       "target_spans", "label"]
+
+
 def examples_fingerprint(examples: pd.DataFrame) -> str:
     digest = hashlib.sha256()
-    for row in examples[["example_id", "cluster_id", "text", "label"]].itertuples(index=False):
+    columns = [c for c in FINGERPRINT_COLUMNS if c in examples]
+    digest.update("\x1f".join(columns).encode("utf-8"))
+    for row in examples[columns].itertuples(index=False):
         digest.update("\x1f".join(map(str, row)).encode("utf-8"))
         digest.update(b"\x1e")
     return digest.hexdigest()
@@ -145,7 +153,7 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, se
     points, scores, chosen = [], [], 0
     for combo in combos:
         params = dict(zip(keys, combo))
-        model_cfg = cfg.model.model_copy(update=params)
+        model_cfg = cfg.model.grid_point(params) if params else cfg.model
         model = build_model(model_cfg, cfg.task, seed)
         started = time.perf_counter()
         if "eval_set" in inspect.signature(model.fit).parameters:
@@ -196,8 +204,13 @@ def train_one_unit(cfg: TrainConfig, examples: pd.DataFrame, repeat: int, fold: 
     name = unit_name(repeat, fold, seed)
     folder = staging / "fits" / name
     if (folder / "fit.json").is_file():
-        say(f"  {name}: already done, kept")
-        return json.loads((folder / "fit.json").read_text(encoding="utf-8"))
+        done = files.read_json(folder / "fit.json", "a finished fit's record")
+        try:
+            verify_model_files(folder / "model", done.get("model_files") or {"(no record)": ""})
+            say(f"  {name}: already done, kept")
+            return done
+        except StanceError as exc:
+            say(f"  {name}: {exc}; fitting it again")
     say(f"  {name}: fitting {cfg.model.kind} (repeat {repeat}, fold {fold}, seed {seed})")
     train_part = examples[examples["split"] == "train"]
     val_part = examples[examples["split"] == "val"]
@@ -210,28 +223,40 @@ def train_one_unit(cfg: TrainConfig, examples: pd.DataFrame, repeat: int, fold: 
     predictions.insert(0, "fold", fold)
     predictions.insert(0, "repeat", repeat)
     majority = majority_baseline(train_part["label"], test_part["label"], cfg.label_schema.classes_for(cfg.task))
-    save_model(model, folder / "model", cfg.model.kind, cfg.task,
-               {"seed": seed, "repeat": repeat, "fold": fold, "feature_columns": FEATURE_COLUMNS})
+    model_hashes = save_model(model, folder / "model", cfg.model.kind, cfg.task,
+                              {"seed": seed, "repeat": repeat, "fold": fold, "feature_columns": FEATURE_COLUMNS})
     files.write_csv(folder / "tuning.csv", tuning)
     files.write_parquet(folder / "predictions.parquet", predictions)
     files.write_json(folder / "fit.json", {"unit": name, "repeat": repeat, "fold": fold, "seed": seed,
-                                           "train_majority_label": majority["label"], **info})
+                                           "train_majority_label": majority["label"], **info,
+                                           "model_files": model_hashes})
     # Checkpoints hold optimizer state (about three times the model); the saved model replaces them.
     shutil.rmtree(checkpoints, ignore_errors=True)
-    return json.loads((folder / "fit.json").read_text(encoding="utf-8"))
+    return files.read_json(folder / "fit.json", "a finished fit's record")
 
 
-def check_resumable(staging: Path, fingerprint: str) -> None:
-    """Resuming on different data would mix two experiments in one run folder."""
+def split_fingerprint(assignment: pd.DataFrame) -> str:
+    return hashlib.sha256(assignment.to_csv(index=False).encode("utf-8")).hexdigest()
+
+
+def check_resumable(staging: Path, data: dict[str, Any]) -> None:
+    """Resuming on different data would mix two experiments in one run folder: refuse any
+    change in the source files, the annotations, the examples (every column a split or fit
+    uses) or the split itself."""
     earlier = staging / "run.json"
-    if earlier.is_file():
-        try:
-            previous = json.loads(earlier.read_text(encoding="utf-8"))["data"]["fingerprint"]
-        except (ValueError, KeyError):
-            return
-        if previous != fingerprint:
-            raise StanceError(f"{staging}: the data changed since this run was interrupted; "
-                              "pass --fresh to discard it and start again")
+    if not earlier.is_file():
+        return  # killed before its record was written: nothing was fitted yet
+    previous = files.read_json(earlier, "the interrupted run's record")
+    before = previous.get("data") if isinstance(previous, dict) else None
+    if not isinstance(before, dict):
+        raise StanceError(f"{earlier}: no data record; pass --fresh to discard the interrupted run and start again")
+    changed = [what for key, what in (("sources", "the data files' SHA-256"), ("annotations", "the annotations file"),
+                                      ("fingerprint", "the examples (ids, clusters, outlets, dates, text or labels)"),
+                                      ("split_fingerprint", "the split"))
+               if before.get(key) != data.get(key)]
+    if changed:
+        raise StanceError(f"{staging}: the data changed since this run was interrupted ({', '.join(changed)}); "
+                          "resuming would mix two experiments: pass --fresh to discard it and start again")
 
 
 def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
@@ -266,17 +291,32 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
         resolve_model_path(cfg.model.model)  # a missing model fails here, not after the folder exists
     fingerprint = examples_fingerprint(examples)
 
+    data_record = {"path": str(data_path), "sources": data_sources(data_path),
+                   "annotations": annotation_source(cfg.data.annotations),
+                   "paragraphs": len(paragraphs), "examples": len(examples), "fingerprint": fingerprint,
+                   "split_fingerprint": split_fingerprint(assignment)}
+
     earlier = previous_runs(output_dir, run_id)
-    if resume:
-        check_resumable(output_dir / f"{run_id}.partial", fingerprint)
     staging = begin_run(output_dir, run_id, resume=resume, fresh=fresh)
+    try:
+        if resume:
+            check_resumable(staging, data_record)
+        return _train_in(staging, cfg, run_id, config_hash, output_dir, examples, assignment, keys, sizes,
+                         data_record, earlier, started, say)
+    except BaseException:
+        release_lock(staging)  # a later attempt in this process may resume it
+        raise
+
+
+def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, output_dir: Path,
+              examples: pd.DataFrame, assignment: pd.DataFrame, keys: list[tuple[int, int]], sizes: dict[str, int],
+              data_record: dict[str, Any], earlier: list[Path], started: float, say: Callable[..., None]) -> Path:
+    task, classes, seeds = cfg.task, cfg.label_schema.classes_for(cfg.task), cfg.model_seeds()
     record: dict[str, Any] = {
         "run_id": run_id, "status": "running", "name": cfg.name, "task": task,
         "config_hash": config_hash, "seed": cfg.seed, "seeds": seeds, "started": now(),
         "environment": environment(),
-        "data": {"path": str(data_path), "sources": data_sources(data_path),
-                 "annotations": annotation_source(cfg.data.annotations),
-                 "paragraphs": len(paragraphs), "examples": len(examples), "fingerprint": fingerprint},
+        "data": data_record,
         "split": {"method": cfg.split.method, "group_by": cfg.split.group_by, "folds": len(keys),
                   "sizes_first_fold": {k: int(v) for k, v in sizes.items()},
                   "groups": int(assignment["group"].nunique())},
@@ -290,7 +330,8 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
         unit_examples = attach_split(examples, assignment, repeat, fold)
         for seed in seeds:
             fits[unit_name(repeat, fold, seed)] = train_one_unit(cfg, unit_examples, repeat, fold, seed, staging, say)
-    predictions = pd.concat([pd.read_parquet(staging / "fits" / unit / "predictions.parquet") for unit in fits],
+    predictions = pd.concat([files.read_parquet(staging / "fits" / unit / "predictions.parquet", "a fit's predictions file")
+                             for unit in fits],
                             ignore_index=True)
     majority = {(f["repeat"], f["fold"]): f["train_majority_label"] for f in fits.values()}
     metrics = run_metrics(predictions, classes, task, majority, seed=cfg.seed)
@@ -300,8 +341,14 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
     record.update(status="complete", finished=now(), seconds=round(time.perf_counter() - started, 2),
                   same_config_as=[p.name for p in earlier],
                   models={unit: f"fits/{unit}/model" for unit in fits}, primary_model=f"fits/{next(iter(fits))}/model",
-                  fits={unit: {k: v for k, v in fit.items() if k != "log"} for unit, fit in fits.items()})
+                  # Checked before any model is loaded (stance.models.load_model).
+                  model_files={f"fits/{unit}/model/{name}": digest for unit, fit in fits.items()
+                               for name, digest in fit["model_files"].items()},
+                  fits={unit: {k: v for k, v in fit.items() if k not in ("log", "model_files")}
+                        for unit, fit in fits.items()})
     files.write_text(staging / "README.md", model_card(cfg, record, metrics))
+    # Checked by every reader (stance.runs.run_file): a damaged or altered file is refused by name.
+    record["files"] = {name: file_sha256(staging / name) for name in RECORDED_FILES}
     files.write_json(staging / "run.json", record)
     run_dir = finish_run(staging, output_dir, run_id)
 

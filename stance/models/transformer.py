@@ -111,6 +111,51 @@ def best_epoch_record(log_history: list[dict[str, Any]], epochs_planned: float,
     return record
 
 
+def checkpoint_problem(folder: Path) -> str | None:
+    """Why a Trainer checkpoint folder cannot be resumed from (a file cut short by a crash or a
+    full disk), or None. Cheap: reads headers and indexes, not the tensors."""
+    import zipfile
+
+    from safetensors import safe_open
+
+    if not (folder / "trainer_state.json").is_file():
+        return "trainer_state.json is missing"
+    for path in sorted(folder.iterdir()):
+        try:
+            if path.suffix == ".json":
+                json.loads(path.read_text(encoding="utf-8"))
+            elif path.suffix == ".safetensors":
+                with safe_open(str(path), "pt") as handle:
+                    list(handle.keys())
+            elif path.suffix in (".pt", ".pth", ".bin"):
+                # torch.save writes a zip archive whose index is at the end: a cut file has none.
+                with zipfile.ZipFile(path) as archive:
+                    archive.namelist()
+        except Exception as exc:  # noqa: BLE001 — any failure to read means: not resumable
+            return f"{path.name} is damaged ({type(exc).__name__})"
+    if not any(folder.glob("*.safetensors")):
+        return "no model weights"
+    return None
+
+
+def usable_checkpoint(work_dir: Path, progress: Callable[[str], None] | None = None) -> str | None:
+    """The newest checkpoint in `work_dir` that is intact; damaged newer ones are removed, so a
+    crash while a checkpoint was written falls back to the one before (or to a fresh fit)."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    while work_dir.is_dir():
+        last = get_last_checkpoint(str(work_dir))
+        if last is None:
+            return None
+        problem = checkpoint_problem(Path(last))
+        if problem is None:
+            return last
+        if progress:
+            progress(f"{Path(last).name}: {problem}; discarded, falling back to the checkpoint before (or the start)")
+        shutil.rmtree(last)
+    return None
+
+
 class TransformerClassifier:
     """fit / predict / predict_proba / classes_ over a DataFrame with text (and target) columns."""
 
@@ -156,7 +201,6 @@ class TransformerClassifier:
         from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
                                   EarlyStoppingCallback, PrinterCallback, Trainer, TrainerCallback,
                                   TrainingArguments)
-        from transformers.trainer_utils import get_last_checkpoint
 
         from stance.models.pretrained import resolve_model_path
 
@@ -170,9 +214,9 @@ class TransformerClassifier:
         self.base_model_ = str(resolve_model_path(cfg.model))
 
         transformers.set_seed(self.seed)  # the new classification head is initialised from this seed
-        self.tokenizer_ = AutoTokenizer.from_pretrained(self.base_model_)
+        self.tokenizer_ = AutoTokenizer.from_pretrained(self.base_model_, trust_remote_code=False)
         model = AutoModelForSequenceClassification.from_pretrained(
-            self.base_model_, num_labels=len(self.classes_),
+            self.base_model_, trust_remote_code=False, num_labels=len(self.classes_),
             id2label={i: c for i, c in enumerate(self.classes_)}, label2id=index)
 
         train_ids = [index[c] for c in y]
@@ -237,7 +281,7 @@ class TransformerClassifier:
                           compute_loss_func=weighted_loss, compute_metrics=macro_f1 if has_eval else None,
                           callbacks=callbacks)
         trainer.remove_callback(PrinterCallback)  # epoch logs go to fit_info_ and `progress` instead
-        last = get_last_checkpoint(str(work_dir)) if work_dir.is_dir() else None
+        last = usable_checkpoint(work_dir, progress)
         if last and progress:
             progress(f"resuming from {Path(last).name}")
         output = trainer.train(resume_from_checkpoint=last)
@@ -298,15 +342,21 @@ def load(folder: Path, device: str = "auto") -> TransformerClassifier:
     import transformers
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    from stance import files
     from stance.config import TransformerModel
 
     quiet_transformers()
-    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    meta = files.read_json(folder / META_FILE, "the transformer model description")
     model = TransformerClassifier(TransformerModel.model_validate(meta["config"]), meta["task"], meta["seed"])
     model.classes_ = np.array(meta["classes"])
     model.base_model_ = meta["base_model"]
-    model.tokenizer_ = AutoTokenizer.from_pretrained(folder)
-    model.model_ = AutoModelForSequenceClassification.from_pretrained(folder)
+    # Weights only from safetensors (pickled .bin weights run code when loaded), and never code
+    # that ships with a model folder.
+    if not any(folder.glob("*.safetensors")):
+        raise StanceError(f"{folder}: no .safetensors weights; other weight formats are not loaded")
+    model.tokenizer_ = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+    model.model_ = AutoModelForSequenceClassification.from_pretrained(folder, use_safetensors=True,
+                                                                      trust_remote_code=False)
     model.device_ = pick_device(device)
     model.model_.to(model.device_).eval()
     return model
