@@ -34,7 +34,7 @@ from stance import files
 from stance.config import ExperimentConfig, TrainConfig, is_experiment_file, load_experiment
 from stance.errors import StanceError, cli_entry
 from stance.figures import PALETTE, new_figure, save_figure
-from stance.runs import is_run_dir, previous_runs, run_id_for
+from stance.runs import is_run_dir, previous_runs, run_file, run_id_for
 from stance.stats import mcnemar, paired_bootstrap
 
 
@@ -61,15 +61,16 @@ class Run:
 def load_run(path: Path) -> Run:
     if not is_run_dir(path):
         raise StanceError(f"{path}: not a run folder (no run.json and config.yaml)")
-    record = json.loads((path / "run.json").read_text(encoding="utf-8"))
-    if record.get("status") != "complete" or not (path / "metrics.json").is_file():
+    record = files.read_json(path / "run.json", "the run record")
+    if not isinstance(record, dict) or record.get("status") != "complete" or not (path / "metrics.json").is_file():
         raise StanceError(f"{path}: the run is not complete (status {record.get('status')!r}); "
                           "finish it with stance.train --resume")
-    metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+    metrics = files.read_json(run_file(path, "metrics.json", record), "the run's metrics")
     if "units" not in metrics:
         raise StanceError(f"{path}: made by an older stance without per-fold records; train it again to compare it")
-    config = yaml.safe_load((path / "config.yaml").read_text(encoding="utf-8"))
-    return Run(path, record, config, metrics, pd.read_parquet(path / "predictions.parquet"))
+    config = yaml.safe_load(run_file(path, "config.yaml", record).read_text(encoding="utf-8"))
+    return Run(path, record, config, metrics,
+               files.read_parquet(run_file(path, "predictions.parquet", record), "the run's predictions file"))
 
 
 # ------------------------------------------------------------------ experiments

@@ -15,12 +15,40 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from stance.errors import StanceError
 
 TASKS = ("framing", "sentiment", "stance")
 BUILTIN_EXAMPLE = "builtin:example"
+
+
+def _no_nul(value: str) -> str:
+    # A NUL cannot be part of a file name: the OS call would fail with a traceback much later.
+    if "\x00" in value:
+        raise ValueError("a path cannot contain a NUL character (\\0)")
+    if not value.strip():
+        raise ValueError("a path cannot be empty")
+    return value
+
+
+# Every config field that names a file or folder.
+PathStr = Annotated[str, AfterValidator(_no_nul)]
+# numpy's and scikit-learn's seeds are unsigned 32-bit integers.
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
+
+
+def _ngram_range(value: tuple[int, int]) -> tuple[int, int]:
+    low, high = value
+    if low < 1 or high < 1:
+        raise ValueError(f"n-gram lengths must be positive, got {list(value)}")
+    if low > high:
+        raise ValueError(f"the n-gram range is reversed ({list(value)}): write [shortest, longest]")
+    return value
+
+
+NgramRange = Annotated[tuple[int, int], AfterValidator(_ngram_range)]
 
 
 class Strict(BaseModel):
@@ -137,22 +165,94 @@ class LabelColumns(Strict):
     values: dict[str, str] = Field(default_factory=dict)
 
 
+class OffsetConvention(Strict):
+    """How a table's target offsets count: `end` exclusive (Python, NewsMTSC) or inclusive
+    (the last character's index); `unit` characters (code points) or UTF-16 code units (what
+    JavaScript tools such as Label Studio write; an emoji counts two)."""
+
+    end: Literal["exclusive", "inclusive"] = "exclusive"
+    unit: Literal["chars", "utf16"] = "chars"
+
+
+class TargetPair(Strict):
+    """One (target, label) column pair of a wide table, e.g. `Target 1` / `Stance 1`."""
+
+    target: str
+    label: str
+    start: str | None = None
+    end: str | None = None
+
+    @model_validator(mode="after")
+    def _both_offsets(self) -> "TargetPair":
+        if (self.start is None) != (self.end is None):
+            raise ValueError("give both start and end offset columns, or neither")
+        return self
+
+
 class DataConfig(Strict):
     # A folder of raw pages, a CSV/JSONL/Parquet file, or builtin:example for the packaged corpus.
-    path: str = BUILTIN_EXAMPLE
+    path: PathStr = BUILTIN_EXAMPLE
     format: Literal["auto", "pages", "csv", "jsonl", "parquet"] = "auto"
     rows_are: Literal["paragraphs", "documents"] = "paragraphs"
+    # CSV delimiter; null: a tab for .tsv, else the most frequent of , ; tab | in the header line.
+    sep: str | None = None
+    # Text encoding of CSV/JSONL tables (a UTF-8 byte-order mark is always dropped), e.g. cp1252, gbk.
+    encoding: str = "utf-8"
     columns: ColumnMap = ColumnMap()
     labels: LabelColumns = LabelColumns()
+    # Wide layout: several target/label column pairs per row (Tweet, Target 1, Stance 1, Target 2,
+    # Stance 2); each non-empty target becomes one (paragraph, target) example. The labels land in
+    # the column data.labels.stance names.
+    targets: list[TargetPair] | None = None
+    # Targets given without offsets: exact: the first exact occurrence; ignore_case: the first
+    # case-insensitive one; none: the target need not be mentioned (found case-insensitively
+    # where it is; otherwise the example has no mention span). A missing mention is an error
+    # unless `none`.
+    target_match: Literal["exact", "ignore_case", "none"] = "exact"
+    offsets: OffsetConvention = OffsetConvention()
     # Stand-off labels (paragraph_id, text_sha1, framing, sentiment, stance) joined onto the
     # ingested paragraphs; builtin:seeds-gold is the packaged gold set for ../shared/seeds.
-    annotations: str | None = None
+    annotations: PathStr | None = None
     # Data that comes already split: files under `path` (a folder) for train, val and test.
     # Use with split.method: files.
-    split_files: dict[Literal["train", "val", "test"], str] | None = None
+    split_files: dict[Literal["train", "val", "test"], PathStr] | None = None
     # Raw pages only: a CSV file -> outlet, date, url, title, wire that fills what a page does
     # not say (stance.corpus.metadata); builtin:seeds-metadata for ../shared/seeds.
-    metadata: str | None = None
+    metadata: PathStr | None = None
+
+    @field_validator("sep")
+    @classmethod
+    def _one_character(cls, sep: str | None) -> str | None:
+        if sep is not None and len(sep) != 1:
+            raise ValueError(f"the delimiter must be one character (a tab is '\\t'), got {sep!r}")
+        return sep
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, encoding: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {encoding!r} (e.g. utf-8, cp1252, latin-1, gbk)") from None
+        return encoding
+
+    @field_validator("targets")
+    @classmethod
+    def _pairs(cls, pairs: list[TargetPair] | None) -> list[TargetPair] | None:
+        if pairs is not None and not pairs:
+            raise ValueError("list at least one target/label column pair, or leave targets unset")
+        return pairs
+
+    @model_validator(mode="after")
+    def _one_target_layout(self) -> "DataConfig":
+        if self.targets and self.columns.target:
+            raise ValueError("set data.columns.target (one target per row) or data.targets (several target/label "
+                             "column pairs per row), not both")
+        if (self.columns.target_start is None) != (self.columns.target_end is None):
+            raise ValueError("data.columns.target_start and target_end go together: set both or neither")
+        return self
 
 
 class SplitConfig(Strict):
@@ -188,8 +288,8 @@ TUNABLE_TFIDF = ("C", "word_ngrams", "char_ngrams", "min_df", "max_features", "s
 class TfidfModel(Strict):
     kind: Literal["tfidf"] = "tfidf"
     features: Literal["word", "char", "word+char"] = "word+char"
-    word_ngrams: tuple[int, int] = (1, 2)
-    char_ngrams: tuple[int, int] = (2, 5)
+    word_ngrams: NgramRange = (1, 2)
+    char_ngrams: NgramRange = (2, 5)
     min_df: int = Field(1, ge=1)
     max_features: int | None = Field(None, ge=1)
     sublinear_tf: bool = True
@@ -214,19 +314,40 @@ class TfidfModel(Strict):
 
     @field_validator("tune")
     @classmethod
-    def _tunable(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    def _tunable(cls, grid: dict[str, list[Any]], info: ValidationInfo) -> dict[str, list[Any]]:
+        base = dict(info.data)
         for key, values in grid.items():
             if key not in TUNABLE_TFIDF:
                 raise ValueError(f"cannot tune {key!r}; tunable: {list(TUNABLE_TFIDF)}")
             if not values:
                 raise ValueError(f"tune.{key} is empty")
+            for i, value in enumerate(values):
+                # Each grid point gets the validation the fitted model gets (grid_point below).
+                try:
+                    cls.model_validate({**base, key: value})
+                except ValidationError as exc:
+                    first = exc.errors()[0]
+                    raise ValueError(f"tune.{key}[{i}] = {value!r}: {first['msg'].removeprefix('Value error, ')}") from None
         return grid
+
+    @model_validator(mode="after")
+    def _sklearn_accepts(self) -> "TfidfModel":
+        # The estimators' own parameter checks, so a value scikit-learn would reject at fit
+        # time (after the run folder exists) is refused now.
+        from stance.models.tfidf import check_params
+
+        check_params(self)
+        return self
+
+    def grid_point(self, params: dict[str, Any]) -> "TfidfModel":
+        """This model with `params` from the tune grid, validated like the config itself."""
+        return type(self).model_validate({**self.model_dump(), **params, "tune": {}})
 
 
 class TransformerModel(Strict):
     kind: Literal["transformer"] = "transformer"
     # A short alias (see stance.models.pretrained.ALIASES) or a local folder with config.json.
-    model: str = "minilm"
+    model: PathStr = "minilm"
     max_length: int = Field(256, ge=16, le=8192)
     # head: keep the start of a long paragraph; around_target: keep a window around the first
     # mention of the stance target; auto: around_target for stance, head otherwise.
@@ -255,15 +376,15 @@ class TrainConfig(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     task: Literal["framing", "sentiment", "stance"] = "framing"
     # Seeds the split, and the model unless `seeds` is given.
-    seed: int = 13
+    seed: Seed = 13
     # Model seeds trained on the same split; results are reported per seed and as mean +- sd.
-    seeds: list[int] = Field(default_factory=list)
+    seeds: list[Seed] = Field(default_factory=list)
     data: DataConfig = DataConfig()
     label_schema: LabelSchema = Field(alias="schema")
     corpus: CorpusConfig
     split: SplitConfig = SplitConfig()
     model: ModelConfig = TfidfModel()
-    output_dir: str = "experiments"
+    output_dir: PathStr = "experiments"
 
     @model_validator(mode="before")
     @classmethod
@@ -351,9 +472,74 @@ class ExperimentConfig(TrainConfig):
 # ---------------------------------------------------------------- loading
 
 
+class ConfigYamlError(Exception):
+    """A YAML construct a config may not use; `line` is 1-based, `key` the dotted path to it."""
+
+    def __init__(self, line: int, key: str, message: str):
+        super().__init__(message)
+        self.line, self.key, self.message = line, key, message
+
+
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors and aliases as the parser meets them.
+
+    An alias is a reference, so nine nested lists of nine aliases (the "billion laughs")
+    compose in a few kilobytes and only blow up when the data is copied and validated;
+    refusing the first `&anchor` or `*alias` event keeps memory bounded by the file's size.
+    A config never needs them: repeating a value is clearer than a reference.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise ConfigYamlError(event.start_mark.line + 1, "", f"YAML alias *{event.anchor} is not allowed in a "
+                                  "config; write the value out")
+        if getattr(event, "anchor", None) is not None:
+            raise ConfigYamlError(event.start_mark.line + 1, "", f"YAML anchor &{event.anchor} is not allowed in a "
+                                  "config; write the value out where it is used")
+        return super().compose_node(parent, index)
+
+
+def check_keys(node: yaml.Node | None, path: str = "") -> None:
+    """Refuse repeated keys at any depth (YAML's last-one-wins would drop the first silently),
+    merge keys (`<<`) and keys that are not plain scalars."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ConfigYamlError(line, path, "a key must be a plain name, not a list or mapping")
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise ConfigYamlError(line, path, "YAML merge keys (<<) are not allowed in a config")
+            key = key_node.value
+            dotted = f"{path}.{key}" if path else key
+            if key in seen:
+                raise ConfigYamlError(line, dotted, f"duplicate key (first at line {seen[key]})")
+            seen[key] = line
+            check_keys(value_node, dotted)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            check_keys(item, f"{path}[{i}]")
+
+
+def parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
+    """Parse one YAML document strictly; return the data and its node tree (for line numbers).
+
+    Raises ConfigYamlError (aliases, anchors, repeated keys) or yaml.YAMLError (syntax).
+    """
+    loader = StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        check_keys(node)
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    return data, node
+
+
 def package_defaults() -> dict[str, Any]:
     text = resources.files("stance").joinpath("defaults.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return parse_yaml(text)[0]
 
 
 def merge_sections(defaults: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
@@ -369,6 +555,8 @@ def merge_sections(defaults: dict[str, Any], user: dict[str, Any]) -> dict[str, 
 
 def read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
     """Parse a YAML mapping; return it and its node tree (for line numbers in errors)."""
+    if "\x00" in str(path):
+        raise StanceError(f"{str(path)!r}: a file name cannot contain a NUL character")
     if not path.exists():
         raise StanceError(f"{path}: config file not found")
     if path.is_dir():
@@ -377,9 +565,12 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise StanceError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise StanceError(f"{path}: cannot read the config ({exc.strerror or exc})") from None
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        data, node = parse_yaml(text)
+    except ConfigYamlError as exc:
+        raise StanceError(f"{path}:{exc.line}: {exc.key + ': ' if exc.key else ''}{exc.message}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -419,10 +610,14 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     path = [part for part in key.strip().split(".") if part]
     if not path:
         raise StanceError(f"--set {item!r}: empty key")
+    if not raw.strip():
+        return path, ""
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value, _ = parse_yaml(raw)
+    except ConfigYamlError as exc:
+        raise StanceError(f"--set {key.strip()}: {key.strip()}: {exc.message}") from None
     except yaml.YAMLError:
-        value = raw
+        value = raw  # not YAML: the text itself (a value with a colon, an unbalanced quote)
     return path, value
 
 
@@ -452,13 +647,14 @@ def format_validation_error(exc: ValidationError, source: str, node: yaml.Node |
                     if not (part in MODEL_KINDS and ((i > 0 and raw[i - 1] == "model")
                                                      or (i > 1 and raw[i - 2] == "models"))))
         dotted = ".".join(str(part) for part in loc) or "(top level)"
-        message = err["msg"]
+        message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = "unknown key"
         elif err["type"] == "missing":
             message = "required key is missing"
-        if dotted in override_keys:
-            where = f"--set {dotted}"
+        named = [k for k in override_keys if k == dotted or k.startswith(dotted + ".") or dotted.startswith(k + ".")]
+        if named:
+            where = f"--set {named[0]}"
         else:
             line = line_of(node, loc)
             where = f"{source}:{line}" if line else source

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 from typing import Callable
@@ -30,6 +31,14 @@ def cli_entry(main: Callable[..., int | None]) -> Callable[..., int]:
             return main(*args, **kwargs) or 0
         except StanceError as exc:
             print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except OSError as exc:
+            # A full disk or a read-only folder met outside stance.files' writers (a library
+            # writing its own files): the machine's state, not a bug, so one line.
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                raise
+            print(f"error: {exc.filename or ''}{': ' if exc.filename else ''}cannot write: {exc.strerror}",
+                  file=sys.stderr)
             return EXIT_USAGE
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)

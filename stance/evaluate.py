@@ -1,14 +1,47 @@
-"""Metrics for one set of predictions: macro-F1, accuracy, per-class scores, confusion matrix."""
+"""Metrics for one set of predictions, and `python -m stance.evaluate RUN FILE --out DIR`.
+
+The metric helpers (macro-F1, accuracy, per-class scores, confusion matrix, calibration,
+bootstrap intervals) serve `stance.train` and the command alike. The command scores a trained
+run on a labelled file it was not trained on: another outlet's labels, a public benchmark, a
+colleague's gold set, with the run's first fit (the model `stance.predict` uses). FILE is read
+with the run's own `data` section (change how with
+`--set data.columns.text=body`, `--set data.labels.values=...`, `--rows-are documents`), its
+examples are built as in training, the run's model predicts them, and DIR gets:
+
+    metrics.json         macro-F1 and accuracy with 95% bootstrap CIs (resampling story clusters:
+                         documents that share paragraphs, never single paragraphs), per-class and
+                         per-target scores, confusion matrix, calibration (ECE and bins), the
+                         run's majority-class floor, and what was evaluated (run, file, hashes)
+    predictions.parquet  one row per example: ids, target, gold label, prediction, probabilities
+
+Labels outside the run's classes are refused. DIR must be new; it is written in DIR.partial
+and renamed when complete.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from stance.runs import unit_name
-from stance.stats import bootstrap_scores, calibration
+from pydantic import ValidationError
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+from stance import files
+from stance.annotate.examples import build_examples
+from stance.annotate.standoff import attach_standoff
+from stance.config import TrainConfig, load_config, parse_override
+from stance.corpus.ingest import IngestReport, ingest, resolve_data_path
+from stance.errors import StanceError, cli_entry
+from stance.models import load_model
+from stance.runs import file_sha256, is_run_dir, now, unit_name
+from stance.stats import bootstrap_scores, calibration
 
 
 MAX_TARGETS = 30
@@ -116,3 +149,165 @@ def run_metrics(predictions: pd.DataFrame, classes: Sequence[str], task: str,
     metrics["majority_baseline_test"] = {"label": max(set(floor), key=floor.count), "accuracy": m["accuracy"],
                                          "macro_f1": m["macro_f1"]}
     return metrics
+
+
+# ---------------------------------------------------------------- stance.evaluate RUN FILE
+
+FEATURES = ["text", "target", "target_spans"]  # what every model's fit and predict take (as in train)
+KEEP = ["example_id", "paragraph_id", "doc_id", "cluster_id", "outlet", "target", "label"]
+
+
+def load_run(run_dir: Path, overrides: list[str]) -> tuple[TrainConfig, dict[str, Any]]:
+    """The run's config with `--set data.*` overrides applied, and its run.json."""
+    if not is_run_dir(run_dir):
+        raise StanceError(f"{run_dir}: not a run folder (no run.json and config.yaml)")
+    try:
+        record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StanceError(f"{run_dir / 'run.json'}: cannot read: {exc}") from None
+    if not isinstance(record, dict) or record.get("status") != "complete":
+        raise StanceError(f"{run_dir}: the run is not complete; finish it with stance.train --resume")
+    if not isinstance(record.get("primary_model"), str) or not isinstance(record.get("run_id"), str):
+        raise StanceError(f"{run_dir / 'run.json'}: no primary_model or run_id; the file is damaged")
+    for item in overrides:
+        path, _ = parse_override(item)
+        if path[0] != "data":
+            raise StanceError(f"--set {item!r}: only data.* settings (how FILE is read) can change; the model, task "
+                              "and schema are the run's")
+    return load_config(run_dir / "config.yaml", overrides), record
+
+
+def gold_examples(cfg: TrainConfig, file: Path, rows_are: str | None, annotations: str | None,
+                  report: IngestReport) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(paragraphs, labelled examples) of FILE, read like the run's training data."""
+    if not file.exists():
+        raise StanceError(f"{file}: file to evaluate on not found")
+    update: dict[str, Any] = {"path": str(file), "annotations": None, "split_files": None}
+    if rows_are:
+        update["rows_are"] = rows_are
+    try:
+        data = type(cfg.data).model_validate({**cfg.data.model_dump(), **update})
+    except ValidationError as exc:
+        raise StanceError(f"data: {exc.errors()[0]['msg']}") from None
+    paragraphs = ingest(data, cfg.corpus, cfg.label_schema, report)
+    if annotations:
+        paragraphs = attach_standoff(paragraphs, Path(annotations))
+    label_column = getattr(data.labels, cfg.task)
+    examples = build_examples(paragraphs, cfg.task, cfg.label_schema, label_column, data.labels.values)
+    return paragraphs, examples
+
+
+def check_run_classes(examples: pd.DataFrame, classes: Sequence[str], model_classes: Sequence[str],
+                      file: Path) -> list[str]:
+    """Refuse gold labels outside the run's classes; return the gold classes the model never
+    saw in training (it cannot predict them, so their recall is 0 by construction)."""
+    outside = sorted(set(examples["label"]) - set(classes))
+    if outside:
+        raise StanceError(f"{file}: labels {outside} are not among the run's classes {list(classes)}; "
+                          "map them with --set data.labels.values='{raw: class}'")
+    return sorted(set(examples["label"]) - set(map(str, model_classes)))
+
+
+def score_file(examples: pd.DataFrame, model: Any, classes: Sequence[str], task: str, seed: int,
+               majority_label: str | None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Predict `examples` and score them: (predictions frame, metrics dict)."""
+    proba = model.predict_proba(examples[FEATURES].reset_index(drop=True))
+    model_classes = [str(c) for c in model.classes_]
+    out = examples[KEEP].reset_index(drop=True).copy()
+    out["pred"] = np.asarray(model_classes)[proba.argmax(axis=1)]
+    for k, c in enumerate(model_classes):
+        out[f"prob_{c}"] = proba[:, k]
+    out["split"] = "test"
+    metrics = evaluate_predictions(out, classes, by_target=task == "stance")["test"]
+    groups = out["cluster_id"].astype(str)
+    metrics["ci"] = {name: interval.as_dict() for name, interval in
+                     bootstrap_scores(out["label"], out["pred"], groups=groups, seed=seed).items()}
+    metrics["ci_resampled"] = {"unit": "story cluster", "groups": int(groups.nunique()),
+                               "documents": int(out["doc_id"].nunique())}
+    metrics["calibration"] = calibration(*probability_matrix(out))
+    if majority_label is not None:
+        m = classification_metrics(out["label"], [majority_label] * len(out), classes)
+        metrics["majority_baseline"] = {"label": majority_label, "accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
+    return out.drop(columns=["split"]), metrics
+
+
+def evaluate_file(run_dir: Path, file: Path, out: Path, overrides: list[str] | None = None,
+                  rows_are: str | None = None, annotations: str | None = None,
+                  say: Any = print) -> dict[str, Any]:
+    """Score the run's model on a labelled FILE; write metrics.json and predictions.parquet to
+    `out` (a new folder). Returns the metrics. Bad input raises StanceError before `out` exists."""
+    started = time.perf_counter()
+    cfg, record = load_run(run_dir, list(overrides or []))
+    if out.exists():
+        raise StanceError(f"{out}: exists; choose a new --out (nothing is overwritten)")
+    staging = out.with_name(out.name + ".partial")
+    if staging.exists():
+        raise StanceError(f"{staging}: left by an interrupted evaluation; remove it or choose a new --out")
+    report = IngestReport()
+    paragraphs, examples = gold_examples(cfg, file, rows_are, annotations, report)
+    classes = cfg.label_schema.classes_for(cfg.task)
+    model = load_model(run_dir / record["primary_model"])
+    unseen = check_run_classes(examples, classes, model.classes_, file)
+    fits = record.get("fits") or {}
+    first_fit = fits.get(Path(record["primary_model"]).parent.name, {})
+    predictions, metrics = score_file(examples, model, classes, cfg.task, cfg.seed,
+                                      first_fit.get("train_majority_label"))
+    source = resolve_data_path(str(file))
+    metrics = {
+        "run": str(run_dir), "run_id": record["run_id"], "task": cfg.task, "model": record["primary_model"],
+        "file": str(file), "file_sha256": file_sha256(source) if source.is_file() else None,
+        "annotations": ({"file": annotations, "sha256": file_sha256(Path(annotations))} if annotations else None),
+        "data": cfg.data.model_dump(mode="json") | {"path": str(file)} | ({"rows_are": rows_are} if rows_are else {}),
+        "paragraphs": int(paragraphs["paragraph_id"].nunique()), "examples": len(examples),
+        "classes_unseen_in_training": unseen,
+        "problems": [{"where": w, "why": why} for w, why in report.skipped],
+        "evaluated": now(), **metrics}
+    staging.mkdir(parents=True)
+    try:
+        files.write_json(staging / "metrics.json", metrics)
+        files.write_parquet(staging / "predictions.parquet", predictions)
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    ci = metrics["ci"]["macro_f1"]
+    say(f"stance.evaluate: {record['run_id']} ({cfg.task}) on {file}: {len(examples)} examples in "
+        f"{metrics['paragraphs']} paragraphs")
+    say(f"  macro-F1 {metrics['macro_f1']:.3f} 95% CI [{ci['low']:.3f}, {ci['high']:.3f}]  accuracy "
+        f"{metrics['accuracy']:.3f}  (bootstrap over {metrics['ci_resampled']['groups']} story clusters), "
+        f"ECE {metrics['calibration']['ece']:.3f}")
+    if "majority_baseline" in metrics:
+        say(f"  majority-class floor ({metrics['majority_baseline']['label']}): macro-F1 "
+            f"{metrics['majority_baseline']['macro_f1']:.3f}")
+    if unseen:
+        say(f"  warning: classes {unseen} never occurred in the run's training data; the model cannot predict them")
+    for item in metrics["problems"][:10]:
+        say(f"  problem: {item['where']}: {item['why']}")
+    say(f"  wrote {out}/metrics.json and predictions.parquet in {time.perf_counter() - started:.1f} s")
+    return metrics
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m stance.evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run", help="a run folder made by stance.train")
+    parser.add_argument("file", help="a labelled table (or pages folder with --annotations) of the run's shape")
+    parser.add_argument("--out", required=True, help="new folder for metrics.json and predictions.parquet")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="data.KEY=VALUE",
+                        help="how FILE differs from the training data, e.g. --set data.columns.text=body (repeatable)")
+    parser.add_argument("--rows-are", choices=["paragraphs", "documents"],
+                        help="each row of FILE is a paragraph or a whole document (targets' offsets then point "
+                             "into the document)")
+    parser.add_argument("--annotations", help="stand-off gold labels (paragraph_id, text_sha1, labels) for FILE")
+    return parser
+
+
+@cli_entry
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    evaluate_file(Path(args.run), Path(args.file), Path(args.out), args.overrides, args.rows_are, args.annotations)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

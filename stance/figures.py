@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib
@@ -10,6 +9,8 @@ import matplotlib
 matplotlib.use("Agg")  # no display needed, and the same rendering everywhere
 
 import matplotlib.pyplot as plt  # noqa: E402
+
+from stance import files  # noqa: E402
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies, and in greyscale order.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -54,9 +55,9 @@ def save_figure(fig: plt.Figure, stem: Path) -> list[Path]:
                                            "Creator": "stance"}),
                                  (".png", {"Software": None})):
             final = stem.with_suffix(suffix)
-            partial = final.with_name(f".{final.name}.partial")
-            fig.savefig(partial, format=suffix[1:], metadata=metadata)
-            os.replace(partial, final)
+            # A full disk or read-only folder: one line naming the file, no partial file left.
+            with files.atomic_path(final) as partial:
+                fig.savefig(partial, format=suffix[1:], metadata=metadata)
             written.append(final)
     plt.close(fig)
     return written

@@ -32,20 +32,38 @@ from stance.corpus.actors import Gazetteer
 from stance.corpus.ingest import ingest
 from stance.errors import StanceError, cli_entry
 from stance.models import load_model
-from stance.runs import file_sha256, is_run_dir, now
+from stance.runs import acquire_lock, check_unlocked, file_sha256, now, release_lock, run_file
 
 FEATURES = ["text", "target", "target_spans"]
 KEEP = ["paragraph_id", "doc_id", "outlet", "date", "cluster_id", "target"]
 
 
-def load_run_model(run_dir: Path) -> tuple[TrainConfig, dict[str, Any], Any]:
-    if not is_run_dir(run_dir):
+def read_run_record(run_dir: Path) -> dict[str, Any]:
+    """run.json of a complete run; a missing, damaged or unfinished one is a one-line error."""
+    if not run_dir.is_dir():
+        raise StanceError(f"{run_dir}: run folder not found")
+    if not (run_dir / "run.json").exists() and not (run_dir / "config.yaml").exists():
         raise StanceError(f"{run_dir}: not a run folder (no run.json and config.yaml)")
-    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    if record.get("status") != "complete":
+    record = files.read_json(run_dir / "run.json", "the run record")
+    if not isinstance(record, dict) or record.get("status") != "complete":
         raise StanceError(f"{run_dir}: the run is not complete; finish it with stance.train --resume")
-    cfg = load_config(run_dir / "config.yaml")
-    return cfg, record, load_model(run_dir / record["primary_model"])
+    return record
+
+
+def load_run_model(run_dir: Path) -> tuple[TrainConfig, dict[str, Any], Any]:
+    """The run's config, record and first fit's model, every model file checked against the
+    SHA-256 that run.json recorded when the run was written."""
+    record = read_run_record(run_dir)
+    cfg = load_config(run_file(run_dir, "config.yaml", record))
+    primary, hashes = record.get("primary_model"), record.get("model_files")
+    if not primary or not isinstance(hashes, dict):
+        raise StanceError(f"{run_dir / 'run.json'}: made by an older stance that recorded no model hashes "
+                          "(and saved models as pickles, which run code when loaded); train the run again")
+    prefix = primary.rstrip("/") + "/"
+    expected = {name[len(prefix):]: digest for name, digest in hashes.items() if name.startswith(prefix)}
+    if not expected:
+        raise StanceError(f"{run_dir / 'run.json'}: no hashes recorded for the model {primary}")
+    return cfg, record, load_model(run_dir / primary, expected=expected)
 
 
 def corpus_fingerprint(path: Path) -> str:
@@ -123,20 +141,25 @@ def part_path(out: Path, index: int) -> Path:
 def open_output(out: Path, manifest: dict[str, Any], resume: bool) -> dict[str, Any]:
     path = out / "manifest.json"
     if path.is_file():
-        previous = json.loads(path.read_text(encoding="utf-8"))
+        check_unlocked(out, "a prediction")
+        previous = files.read_json(path, "the prediction manifest")
         if previous.get("status") == "complete":
             raise StanceError(f"{out}: holds a complete prediction already; choose a new --out (nothing is overwritten)")
         if not resume:
             raise StanceError(f"{out}: holds an interrupted prediction; pass --resume to finish it")
-        for key in ("run_id", "corpus_fingerprint", "batch_size", "task"):
+        for key in ("run_id", "model_files", "corpus_fingerprint", "batch_size", "task"):
             if previous.get(key) != manifest[key]:
                 raise StanceError(f"{out}: the interrupted prediction used another {key} "
                                   f"({previous.get(key)!r}, now {manifest[key]!r}); use a new --out")
+        acquire_lock(out, "a prediction")
         return previous
     if out.exists() and any(out.iterdir()):
+        check_unlocked(out, "a prediction")
         raise StanceError(f"{out}: exists and is not empty; choose a new --out (nothing is overwritten)")
     if resume:
         raise StanceError(f"{out}: nothing to resume")
+    files.make_dirs(out)
+    acquire_lock(out, "a prediction")
     files.write_json(path, manifest)
     return manifest
 
@@ -150,6 +173,8 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
         raise StanceError(f"{corpus}: corpus not found")
     cfg, record, model = load_run_model(run_dir)
     manifest = {"run": str(run_dir), "run_id": record["run_id"], "task": cfg.task,
+                "model_files": {k: v for k, v in record["model_files"].items()
+                                if k.startswith(record["primary_model"].rstrip("/") + "/")},
                 "corpus": str(corpus), "corpus_fingerprint": corpus_fingerprint(corpus),
                 "batch_size": batch_size, "classes": [str(c) for c in model.classes_],
                 "status": "running", "started": now()}
@@ -163,6 +188,14 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
         return predict_with_ray(run_dir, corpus, out, manifest, batch_size, workers, gpus_per_worker,
                                 ray_address, progress, say)
     manifest = open_output(out, manifest, resume)
+    try:
+        return _predict_into(out, manifest, model, cfg, corpus, batch_size, progress, say)
+    finally:
+        release_lock(out)
+
+
+def _predict_into(out: Path, manifest: dict[str, Any], model: Any, cfg: TrainConfig, corpus: Path, batch_size: int,
+                  progress: bool, say: Callable[..., None]) -> dict[str, Any]:
     total, n_batches, batches = paragraph_batches(cfg, corpus, batch_size)
     done = sum(part_path(out, i).is_file() for i in range(n_batches))
     if done:
@@ -184,11 +217,48 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
     return manifest
 
 
-def read_predictions(out: Path) -> pd.DataFrame:
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    if manifest.get("status") != "complete":
+def read_manifest(out: Path) -> dict[str, Any]:
+    if not out.is_dir():
+        raise StanceError(f"{out}: predictions folder not found")
+    manifest = files.read_json(out / "manifest.json", "the prediction manifest")
+    if not isinstance(manifest, dict) or manifest.get("status") != "complete":
         raise StanceError(f"{out}: the prediction is not complete; finish it with stance.predict --resume")
-    return pd.read_parquet(out / "parts")
+    return manifest
+
+
+def read_predictions(out: Path) -> pd.DataFrame:
+    read_manifest(out)
+    return files.read_parquet(out / "parts", "a prediction part")
+
+
+def check_predictions_provenance(run_dir: Path, predictions_dir: Path, external: bool = False) -> dict[str, Any]:
+    """Refuse predictions that `run_dir`'s model did not make, unless declared `external`.
+
+    A report applies the run's calibration (its test-set error rates) to the predictions; on
+    another model's predictions those corrections are wrong, silently. The manifest that
+    stance.predict writes names the run id, task, classes and the SHA-256 of the model files;
+    all must match the run. Returns the manifest.
+    """
+    manifest = read_manifest(predictions_dir)
+    if external:
+        return manifest
+    record = read_run_record(run_dir)
+    cfg_classes = None
+    primary = record.get("primary_model")
+    if primary:
+        meta = files.read_json(run_dir / primary / "model.json", "the model description")
+        cfg_classes = meta.get("classes") if isinstance(meta, dict) else None
+    expected = {"run_id": record.get("run_id"), "task": record.get("task"), "classes": cfg_classes,
+                "model_files": {k: v for k, v in (record.get("model_files") or {}).items()
+                                if primary and k.startswith(primary.rstrip("/") + "/")}}
+    for key, want in expected.items():
+        got = manifest.get(key)
+        if got != want:
+            shown = "the model's files" if key == "model_files" else f"{got!r}, the run's is {want!r}"
+            raise StanceError(f"{predictions_dir / 'manifest.json'}: these predictions were not made by {run_dir} "
+                              f"({key} differs: {shown}); run stance.predict with this run, or declare them "
+                              "external predictions")
+    return manifest
 
 
 def build_parser() -> argparse.ArgumentParser:

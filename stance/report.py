@@ -38,9 +38,9 @@ from stance.config import TrainConfig, load_config
 from stance.corpus.ingest import ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
 from stance.figures import PALETTE, new_figure, save_figure
-from stance.predict import predict_corpus, read_predictions
+from stance.predict import check_predictions_provenance, predict_corpus, read_predictions
 from stance.quantify import prevalence
-from stance.runs import is_run_dir, previous_runs, run_id_for
+from stance.runs import is_run_dir, previous_runs, run_file, run_id_for
 
 NO_OUTLET = "(no outlet)"
 MIN_ITEMS = 5  # groups with fewer predictions are listed but not estimated
@@ -69,8 +69,8 @@ def resolve_run(item: str) -> Path:
 
 def calibration_set(run_dir: Path) -> pd.DataFrame:
     """Held-out test predictions with gold labels: first model seed, repeat 0, all folds."""
-    predictions = pd.read_parquet(run_dir / "predictions.parquet")
-    first_seed = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))["seeds"][0]
+    predictions = files.read_parquet(run_file(run_dir, "predictions.parquet"), "the run's predictions file")
+    first_seed = files.read_json(run_file(run_dir, "metrics.json"), "the run's metrics")["seeds"][0]
     keep = (predictions["split"] == "test") & (predictions["repeat"] == 0) & (predictions["seed"] == first_seed)
     return predictions[keep].reset_index(drop=True)
 
@@ -78,10 +78,12 @@ def calibration_set(run_dir: Path) -> pd.DataFrame:
 def corpus_predictions(run_dir: Path, cfg: TrainConfig, out: Path, given: str | None,
                        say: Callable[..., None]) -> pd.DataFrame:
     if given:
+        check_predictions_provenance(run_dir, Path(given))
         return read_predictions(Path(given))
     folder = out / "predictions" / run_dir.name
     resume = (folder / "manifest.json").is_file()
-    if resume and json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("status") == "complete":
+    if resume and files.read_json(folder / "manifest.json", "the prediction manifest").get("status") == "complete":
+        check_predictions_provenance(run_dir, folder)
         return read_predictions(folder)
     predict_corpus(run_dir, resolve_data_path(cfg.data.path), folder, resume=resume, progress=False, say=say)
     return read_predictions(folder)
@@ -89,7 +91,7 @@ def corpus_predictions(run_dir: Path, cfg: TrainConfig, out: Path, given: str | 
 
 def training_paragraphs(run_dir: Path) -> set[str]:
     """Paragraphs the predicting model (the run's first fit) was trained on."""
-    split = pd.read_csv(run_dir / "split.csv", dtype={"paragraph_id": str})
+    split = pd.read_csv(run_file(run_dir, "split.csv"), dtype={"paragraph_id": str})
     first = split[(split["repeat"] == 0) & (split["fold"] == 0)]
     return set(first.loc[first["split"] == "train", "paragraph_id"])
 
@@ -419,6 +421,8 @@ def report(items: list[str], out: Path | None = None, predictions: str | None = 
     runs = [resolve_run(i) for i in items]
     if predictions and len(runs) > 1:
         raise StanceError("--predictions applies to one run; give one run with it")
+    if predictions:
+        check_predictions_provenance(runs[0], Path(predictions))  # before anything is written
     first = load_config(runs[0] / "config.yaml")
     out = out or Path("reports") / first.name
     out.mkdir(parents=True, exist_ok=True)

@@ -6,11 +6,17 @@
 
 A run is complete when it holds run.json with "status": "complete"; the rename from
 .partial is the last step, so a finished-looking folder is always a finished run.
+
+While a process writes a staging folder it holds `.lock` in it: an exclusive flock, which the
+kernel releases when the process ends however it ends, and a record of the process id, host
+and start time for the message. A second process is told the run is in progress, and neither
+--resume nor --fresh touches the folder. A lock file left by a process that has ended on this
+machine is taken over; one recorded by another machine is respected. See docs/guarantees.md.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import os
 import platform
 import shutil
@@ -24,7 +30,7 @@ from typing import Any
 from stance.errors import StanceError
 
 RECORDED_PACKAGES = ("stance", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "datasets",
-                     "transformers", "torch", "pydantic", "datasketch", "joblib", "matplotlib")
+                     "transformers", "torch", "pydantic", "datasketch", "skops", "safetensors", "matplotlib")
 
 
 def run_id_for(name: str, config_hash: str) -> str:
@@ -55,24 +61,175 @@ def unit_name(repeat: int, fold: int, seed: int) -> str:
     return f"r{repeat}-f{fold}-s{seed}"
 
 
+LOCK_FILE = ".lock"
+# Open descriptors of the locks this process holds, by lock path: the kernel releases a flock
+# when its process ends (even by SIGKILL), so a crashed writer never leaves a live lock behind.
+_HELD: dict[str, int] = {}
+
+
+def _process_start(pid: int) -> str | None:
+    """The kernel's start time of process `pid` (Linux), to tell a reused process id apart."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _pid_alive(holder: dict[str, Any]) -> bool:
+    """For file systems without flock: is the recorded process still the one running?"""
+    try:
+        pid = int(holder["pid"])
+        os.kill(pid, 0)
+    except (KeyError, TypeError, ValueError):
+        return True  # garbled: never delete what might be live
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    start = holder.get("process_start")
+    return start is None or _process_start(pid) in (None, start)
+
+
+def _read_holder(path: Path) -> dict[str, Any]:
+    try:
+        holder = json.loads(path.read_text(encoding="utf-8"))
+        return holder if isinstance(holder, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _in_progress(folder: Path, holder: dict[str, Any], what: str) -> StanceError:
+    other_host = holder.get("host") not in (None, platform.node())
+    advice = (f"if that process is gone, delete {folder / LOCK_FILE} (a lock from another machine cannot be "
+              "checked from here)" if other_host else "wait for it to finish, or stop that process first")
+    return StanceError(f"{folder}: {what} in progress (pid {holder.get('pid', '?')} on {holder.get('host', '?')}, "
+                       f"since {holder.get('started', '?')}); {advice}")
+
+
+def _try_flock(path: Path) -> int | None:
+    """An open descriptor holding an exclusive flock on `path` (created if missing), or None
+    when another process holds it. Raises OSError where the file system has no flock."""
+    import fcntl
+
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except OSError:
+            os.close(fd)
+            raise
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # the holder released (and removed) it between our open and flock: retry
+
+
+def lock_holder(folder: Path, what: str = "run") -> dict[str, Any] | None:
+    """The lock record of a live writer of `folder`, or None (no lock, or a stale one)."""
+    path = folder / LOCK_FILE
+    if str(path) in _HELD:
+        return _read_holder(path) or {"pid": os.getpid(), "host": platform.node()}
+    if not path.exists():
+        return None
+    holder = _read_holder(path)
+    try:
+        fd = _try_flock(path)
+    except OSError:
+        return holder if _pid_alive(holder) else None
+    if fd is None:
+        return holder
+    os.close(fd)
+    if holder.get("host") not in (None, platform.node()):
+        return holder  # another machine's lock: its flock may not reach us, its pid cannot be checked
+    return None
+
+
+def check_unlocked(folder: Path, what: str = "run") -> None:
+    holder = lock_holder(folder, what)
+    if holder is not None:
+        raise _in_progress(folder, holder, what)
+
+
+def acquire_lock(folder: Path, what: str = "run") -> Path:
+    """Lock `folder` for this process (`folder/.lock`: pid, host, start time), or refuse with
+    "in progress" when a live process holds it. A lock left by a process that has ended on
+    this machine is taken over."""
+    from stance.files import DISK_ERRORS, write_error
+
+    path = folder / LOCK_FILE
+    record = {"pid": os.getpid(), "host": platform.node(), "started": now(),
+              "process_start": _process_start(os.getpid())}
+    check_unlocked(folder, what)
+    try:
+        fd = _try_flock(path)
+    except OSError as exc:
+        if exc.errno in DISK_ERRORS:
+            raise write_error(path, exc) from None
+        # No flock here (some network file systems): the recorded pid decides, and O_EXCL
+        # makes one of two racing processes the winner.
+        path.unlink(missing_ok=True)  # check_unlocked found it stale
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            raise _in_progress(folder, _read_holder(path), what) from None
+    if fd is None:
+        raise _in_progress(folder, _read_holder(path), what)
+    os.ftruncate(fd, 0)
+    os.write(fd, json.dumps(record).encode("utf-8"))
+    _HELD[str(path)] = fd
+    return path
+
+
+def release_lock(folder: Path, moved_to: Path | None = None) -> None:
+    """Remove this process's lock on `folder` (now at `moved_to`, if it was renamed)."""
+    fd = _HELD.pop(str(folder / LOCK_FILE), None)
+    if fd is None:
+        return
+    ((moved_to or folder) / LOCK_FILE).unlink(missing_ok=True)
+    os.close(fd)
+
+
 def begin_run(output_dir: Path, run_id: str, resume: bool, fresh: bool) -> Path:
-    """Create (or reclaim, with resume/fresh) the staging folder for a run."""
-    output_dir.mkdir(parents=True, exist_ok=True)
+    """Create (or reclaim, with resume/fresh) the staging folder for a run, and lock it.
+
+    A staging folder whose writer is alive is never reused or deleted, whatever the flags.
+    """
+    from stance.files import make_dirs
+
+    make_dirs(output_dir)
     staging = output_dir / f"{run_id}.partial"
     if staging.exists():
+        check_unlocked(staging)
         if fresh:
-            shutil.rmtree(staging)
-        elif not resume:
+            # Take the lock before deleting, so a process starting now cannot claim it meanwhile.
+            acquire_lock(staging)
+            for child in staging.iterdir():
+                if child.name != LOCK_FILE:
+                    shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+            return staging
+        if not resume:
             raise StanceError(f"{staging}: an interrupted run of this config is there; "
                               "pass --resume to finish it or --fresh to discard it and start again")
     elif resume:
         raise StanceError(f"{staging}: nothing to resume (no interrupted run of this config)")
-    staging.mkdir(exist_ok=True)
+    make_dirs(staging)
+    acquire_lock(staging)
     return staging
 
 
 def finish_run(staging: Path, output_dir: Path, run_id: str) -> Path:
-    """Rename the staging folder to the first free run folder name and return it."""
+    """Rename the staging folder to the first free run folder name and return it.
+
+    The lock goes with the folder and is removed after the rename: until then no one else
+    can claim the staging folder.
+    """
     for n in range(1, 10_000):
         final = output_dir / (run_id if n == 1 else f"{run_id}-{n}")
         try:
@@ -80,6 +237,7 @@ def finish_run(staging: Path, output_dir: Path, run_id: str) -> Path:
             if final.exists():
                 continue
             os.rename(staging, final)
+            release_lock(staging, moved_to=final)
             return final
         except OSError:
             if final.exists():
@@ -94,6 +252,29 @@ def previous_runs(output_dir: Path, run_id: str) -> list[Path]:
     return sorted(p for p in output_dir.iterdir()
                   if p.is_dir() and (p.name == run_id or p.name.startswith(run_id + "-"))
                   and (p / "run.json").exists())
+
+
+RECORDED_FILES = ("config.yaml", "split.csv", "metrics.json", "predictions.parquet", "README.md")
+
+
+def run_file(run_dir: Path, name: str, record: dict[str, Any] | None = None) -> Path:
+    """`run_dir/name`, checked against the SHA-256 that run.json recorded for it.
+
+    Raises StanceError naming the file when it is missing or differs. Runs written before
+    run.json recorded file hashes are not checked (their damaged files still fail when read).
+    """
+    from stance import files
+
+    path = run_dir / name
+    if record is None:
+        record = files.read_json(run_dir / "run.json", "the run record")
+    expected = (record.get("files") or {}).get(name) if isinstance(record, dict) else None
+    if not path.is_file():
+        raise StanceError(f"{path}: missing from the run folder")
+    if expected is not None and files.sha256(path) != expected:
+        raise StanceError(f"{path}: SHA-256 does not match the one recorded in run.json (the file is damaged or "
+                          "was altered); restore the run or train it again")
+    return path
 
 
 def is_run_dir(path: Path) -> bool:
@@ -125,11 +306,9 @@ def environment() -> dict[str, Any]:
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from stance.files import sha256
+
+    return sha256(path)
 
 
 def now() -> str:

@@ -29,10 +29,10 @@ from stance.config import TrainConfig, load_config
 from stance.corpus.ingest import PAGE_SUFFIXES, ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
 from stance.evaluate import classification_metrics, majority_baseline, run_metrics
-from stance.models import build_model, save_model
+from stance.models import build_model, save_model, verify_model_files
 from stance.models.pretrained import resolve_model_path
-from stance.runs import (begin_run, checked_output_dir, environment, file_sha256, finish_run, now, previous_runs, run_id_for,
-                         unit_name)
+from stance.runs import (begin_run, checked_output_dir, environment, file_sha256, finish_run, now, previous_runs,
+                         RECORDED_FILES, release_lock, run_id_for, unit_name)
 from stance.splits import assign_splits, attach_split, fold_keys
 
 FEATURE_COLUMNS = ["text", "target", "target_spans"]
@@ -74,9 +74,17 @@ def annotation_source(name: str | None) -> dict[str, str] | None:
     return {"file": str(path), "sha256": file_sha256(path)}
 
 
+# Every column a split or a fit can depend on: ids (doc ids group paragraphs), story clusters,
+# outlets (group_by: outlet), dates (method: time), text, targets and labels.
+FINGERPRINT_COLUMNS = ["example_id", "paragraph_id", "doc_id", "cluster_id", "outlet", "date", "text", "target",
+                       "target_spans", "label"]
+
+
 def examples_fingerprint(examples: pd.DataFrame) -> str:
     digest = hashlib.sha256()
-    for row in examples[["example_id", "cluster_id", "text", "label"]].itertuples(index=False):
+    columns = [c for c in FINGERPRINT_COLUMNS if c in examples]
+    digest.update("\x1f".join(columns).encode("utf-8"))
+    for row in examples[columns].itertuples(index=False):
         digest.update("\x1f".join(map(str, row)).encode("utf-8"))
         digest.update(b"\x1e")
     return digest.hexdigest()
@@ -96,12 +104,44 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[FEATURE_COLUMNS].reset_index(drop=True)
 
 
+TIE_BREAK = "the first tied grid point in the order the config lists the values"
+
+
+def grid_choice(grid: dict[str, list[Any]], points: list[dict[str, Any]], scores: list[float],
+                chosen: int) -> dict[str, Any]:
+    """What the grid search chose and why: every point's validation macro-F1, the selected
+    point, the points that tied with it and how the tie was broken, and a warning for each
+    tuned value that won at the edge of its grid (the optimum may lie beyond it)."""
+    best = scores[chosen]
+    ties = [points[i] for i, score in enumerate(scores) if i != chosen and score == best]
+    warnings = []
+    for key, values in grid.items():
+        numeric = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        value = points[chosen][key]
+        # An edge value that won only by the tie-break (an inner value scored the same) is no sign
+        # that the grid is too narrow.
+        tied_values = {p[key] for p in ties}
+        if len(set(numeric)) >= 2 and len(numeric) == len(values) and value in (min(numeric), max(numeric)) \
+                and tied_values <= {value}:
+            side = "smallest" if value == min(numeric) else "largest"
+            warnings.append(f"model.tune.{key}: the {side} value {value!r} of {values} won; the best value may lie "
+                            "beyond the grid, widen it")
+    if ties:
+        warnings.append(f"{len(ties)} other grid point(s) tied on validation macro-F1 {best:.4f}: {ties}; "
+                        f"kept {points[chosen]} ({TIE_BREAK})")
+    return {"criterion": "validation macro-F1", "grid": grid, "selected": points[chosen],
+            "selected_val_macro_f1": best, "points": [{"params": p, "val_macro_f1": s} for p, s in zip(points, scores)],
+            "ties": ties, "tie_break": TIE_BREAK if ties else None, "warnings": warnings}
+
+
 def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, seed: int, work_dir: Path,
                     say: Callable[..., None]) -> tuple[Any, pd.DataFrame, dict[str, Any]]:
     """Fit every grid point on train, keep the best by validation macro-F1 (first on ties).
 
     Models whose fit takes an `eval_set` (transformers) select their best epoch on the
-    validation split themselves and checkpoint into `work_dir`.
+    validation split themselves and checkpoint into `work_dir`. The returned info holds
+    `choices`: the grid point kept, ties and how they were broken, the best epoch, and warnings
+    (an edge value of the grid won; the best epoch was the last).
     """
     grid = cfg.model.tune if cfg.model.kind == "tfidf" else {}
     keys = list(grid)
@@ -110,9 +150,10 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, se
         raise StanceError("model.tune needs a validation split: set split.val_size above 0")
     classes = cfg.label_schema.classes_for(cfg.task)
     rows, best, best_score, best_info = [], None, -1.0, {}
+    points, scores, chosen = [], [], 0
     for combo in combos:
         params = dict(zip(keys, combo))
-        model_cfg = cfg.model.model_copy(update=params)
+        model_cfg = cfg.model.grid_point(params) if params else cfg.model
         model = build_model(model_cfg, cfg.task, seed)
         started = time.perf_counter()
         if "eval_set" in inspect.signature(model.fit).parameters:
@@ -131,9 +172,19 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, se
                      "fit_seconds": round(fit_seconds, 3)})
         if len(combos) > 1:
             say(f"  tune {params}: val macro-F1 {score:.3f}")
+        points.append(params)
+        scores.append(score)
         if best is None or score > best_score:
-            best, best_score, best_info = model, score, info
-    return best, pd.DataFrame(rows), best_info
+            best, best_score, best_info, chosen = model, score, info, len(points) - 1
+    choices: dict[str, Any] = {"grid": grid_choice(grid, points, scores, chosen) if len(combos) > 1 else None}
+    epoch_keys = ("best_epoch", "val_macro_f1_by_epoch", "best_epoch_ties", "best_epoch_tie_break", "epochs_planned",
+                  "stopped_early")
+    if "best_epoch" in best_info:
+        choices["epoch"] = {k: best_info.pop(k) for k in epoch_keys if k in best_info}
+    choices["warnings"] = (choices["grid"]["warnings"] if choices["grid"] else []) + best_info.pop("warnings", [])
+    for warning in choices["warnings"]:
+        say(f"  warning: {warning}")
+    return best, pd.DataFrame(rows), {**best_info, "choices": choices}
 
 
 def predict_frame(model: Any, part: pd.DataFrame) -> pd.DataFrame:
@@ -153,8 +204,13 @@ def train_one_unit(cfg: TrainConfig, examples: pd.DataFrame, repeat: int, fold: 
     name = unit_name(repeat, fold, seed)
     folder = staging / "fits" / name
     if (folder / "fit.json").is_file():
-        say(f"  {name}: already done, kept")
-        return json.loads((folder / "fit.json").read_text(encoding="utf-8"))
+        done = files.read_json(folder / "fit.json", "a finished fit's record")
+        try:
+            verify_model_files(folder / "model", done.get("model_files") or {"(no record)": ""})
+            say(f"  {name}: already done, kept")
+            return done
+        except StanceError as exc:
+            say(f"  {name}: {exc}; fitting it again")
     say(f"  {name}: fitting {cfg.model.kind} (repeat {repeat}, fold {fold}, seed {seed})")
     train_part = examples[examples["split"] == "train"]
     val_part = examples[examples["split"] == "val"]
@@ -167,28 +223,40 @@ def train_one_unit(cfg: TrainConfig, examples: pd.DataFrame, repeat: int, fold: 
     predictions.insert(0, "fold", fold)
     predictions.insert(0, "repeat", repeat)
     majority = majority_baseline(train_part["label"], test_part["label"], cfg.label_schema.classes_for(cfg.task))
-    save_model(model, folder / "model", cfg.model.kind, cfg.task,
-               {"seed": seed, "repeat": repeat, "fold": fold, "feature_columns": FEATURE_COLUMNS})
+    model_hashes = save_model(model, folder / "model", cfg.model.kind, cfg.task,
+                              {"seed": seed, "repeat": repeat, "fold": fold, "feature_columns": FEATURE_COLUMNS})
     files.write_csv(folder / "tuning.csv", tuning)
     files.write_parquet(folder / "predictions.parquet", predictions)
     files.write_json(folder / "fit.json", {"unit": name, "repeat": repeat, "fold": fold, "seed": seed,
-                                           "train_majority_label": majority["label"], **info})
+                                           "train_majority_label": majority["label"], **info,
+                                           "model_files": model_hashes})
     # Checkpoints hold optimizer state (about three times the model); the saved model replaces them.
     shutil.rmtree(checkpoints, ignore_errors=True)
-    return json.loads((folder / "fit.json").read_text(encoding="utf-8"))
+    return files.read_json(folder / "fit.json", "a finished fit's record")
 
 
-def check_resumable(staging: Path, fingerprint: str) -> None:
-    """Resuming on different data would mix two experiments in one run folder."""
+def split_fingerprint(assignment: pd.DataFrame) -> str:
+    return hashlib.sha256(assignment.to_csv(index=False).encode("utf-8")).hexdigest()
+
+
+def check_resumable(staging: Path, data: dict[str, Any]) -> None:
+    """Resuming on different data would mix two experiments in one run folder: refuse any
+    change in the source files, the annotations, the examples (every column a split or fit
+    uses) or the split itself."""
     earlier = staging / "run.json"
-    if earlier.is_file():
-        try:
-            previous = json.loads(earlier.read_text(encoding="utf-8"))["data"]["fingerprint"]
-        except (ValueError, KeyError):
-            return
-        if previous != fingerprint:
-            raise StanceError(f"{staging}: the data changed since this run was interrupted; "
-                              "pass --fresh to discard it and start again")
+    if not earlier.is_file():
+        return  # killed before its record was written: nothing was fitted yet
+    previous = files.read_json(earlier, "the interrupted run's record")
+    before = previous.get("data") if isinstance(previous, dict) else None
+    if not isinstance(before, dict):
+        raise StanceError(f"{earlier}: no data record; pass --fresh to discard the interrupted run and start again")
+    changed = [what for key, what in (("sources", "the data files' SHA-256"), ("annotations", "the annotations file"),
+                                      ("fingerprint", "the examples (ids, clusters, outlets, dates, text or labels)"),
+                                      ("split_fingerprint", "the split"))
+               if before.get(key) != data.get(key)]
+    if changed:
+        raise StanceError(f"{staging}: the data changed since this run was interrupted ({', '.join(changed)}); "
+                          "resuming would mix two experiments: pass --fresh to discard it and start again")
 
 
 def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
@@ -223,17 +291,32 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
         resolve_model_path(cfg.model.model)  # a missing model fails here, not after the folder exists
     fingerprint = examples_fingerprint(examples)
 
+    data_record = {"path": str(data_path), "sources": data_sources(data_path),
+                   "annotations": annotation_source(cfg.data.annotations),
+                   "paragraphs": len(paragraphs), "examples": len(examples), "fingerprint": fingerprint,
+                   "split_fingerprint": split_fingerprint(assignment)}
+
     earlier = previous_runs(output_dir, run_id)
-    if resume:
-        check_resumable(output_dir / f"{run_id}.partial", fingerprint)
     staging = begin_run(output_dir, run_id, resume=resume, fresh=fresh)
+    try:
+        if resume:
+            check_resumable(staging, data_record)
+        return _train_in(staging, cfg, run_id, config_hash, output_dir, examples, assignment, keys, sizes,
+                         data_record, earlier, started, say)
+    except BaseException:
+        release_lock(staging)  # a later attempt in this process may resume it
+        raise
+
+
+def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, output_dir: Path,
+              examples: pd.DataFrame, assignment: pd.DataFrame, keys: list[tuple[int, int]], sizes: dict[str, int],
+              data_record: dict[str, Any], earlier: list[Path], started: float, say: Callable[..., None]) -> Path:
+    task, classes, seeds = cfg.task, cfg.label_schema.classes_for(cfg.task), cfg.model_seeds()
     record: dict[str, Any] = {
         "run_id": run_id, "status": "running", "name": cfg.name, "task": task,
         "config_hash": config_hash, "seed": cfg.seed, "seeds": seeds, "started": now(),
         "environment": environment(),
-        "data": {"path": str(data_path), "sources": data_sources(data_path),
-                 "annotations": annotation_source(cfg.data.annotations),
-                 "paragraphs": len(paragraphs), "examples": len(examples), "fingerprint": fingerprint},
+        "data": data_record,
         "split": {"method": cfg.split.method, "group_by": cfg.split.group_by, "folds": len(keys),
                   "sizes_first_fold": {k: int(v) for k, v in sizes.items()},
                   "groups": int(assignment["group"].nunique())},
@@ -247,7 +330,8 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
         unit_examples = attach_split(examples, assignment, repeat, fold)
         for seed in seeds:
             fits[unit_name(repeat, fold, seed)] = train_one_unit(cfg, unit_examples, repeat, fold, seed, staging, say)
-    predictions = pd.concat([pd.read_parquet(staging / "fits" / unit / "predictions.parquet") for unit in fits],
+    predictions = pd.concat([files.read_parquet(staging / "fits" / unit / "predictions.parquet", "a fit's predictions file")
+                             for unit in fits],
                             ignore_index=True)
     majority = {(f["repeat"], f["fold"]): f["train_majority_label"] for f in fits.values()}
     metrics = run_metrics(predictions, classes, task, majority, seed=cfg.seed)
@@ -257,8 +341,14 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
     record.update(status="complete", finished=now(), seconds=round(time.perf_counter() - started, 2),
                   same_config_as=[p.name for p in earlier],
                   models={unit: f"fits/{unit}/model" for unit in fits}, primary_model=f"fits/{next(iter(fits))}/model",
-                  fits={unit: {k: v for k, v in fit.items() if k != "log"} for unit, fit in fits.items()})
+                  # Checked before any model is loaded (stance.models.load_model).
+                  model_files={f"fits/{unit}/model/{name}": digest for unit, fit in fits.items()
+                               for name, digest in fit["model_files"].items()},
+                  fits={unit: {k: v for k, v in fit.items() if k not in ("log", "model_files")}
+                        for unit, fit in fits.items()})
     files.write_text(staging / "README.md", model_card(cfg, record, metrics))
+    # Checked by every reader (stance.runs.run_file): a damaged or altered file is refused by name.
+    record["files"] = {name: file_sha256(staging / name) for name in RECORDED_FILES}
     files.write_json(staging / "run.json", record)
     run_dir = finish_run(staging, output_dir, run_id)
 
@@ -277,6 +367,29 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
         say(f"  same config as {', '.join(p.name for p in earlier)}: kept both")
     say(f"  wrote {run_dir} in {time.perf_counter() - started:.1f} s")
     return run_dir
+
+
+def choices_section(fits: dict[str, Any]) -> list[str]:
+    """Model-card lines: per fit, the grid point kept (and ties), the best epoch, and warnings."""
+    lines: list[str] = []
+    for unit, fit in fits.items():
+        choices = fit.get("choices") or {}
+        parts = []
+        if choices.get("grid"):
+            grid = choices["grid"]
+            parts.append(f"grid point {grid['selected']} (val macro-F1 {grid['selected_val_macro_f1']:.3f} over "
+                         f"{len(grid['points'])} points" + (f"; {len(grid['ties'])} tied, {grid['tie_break']}"
+                                                            if grid["ties"] else "") + ")")
+        if choices.get("epoch"):
+            epoch = choices["epoch"]
+            parts.append(f"best epoch {epoch['best_epoch']:g} of {len(epoch['val_macro_f1_by_epoch'])} evaluated"
+                         + (" (stopped early)" if epoch.get("stopped_early") else ""))
+        if parts or choices.get("warnings"):
+            lines.append(f"- `{unit}`: " + ("; ".join(parts) or "no choice made"))
+            lines += [f"  - warning: {w}" for w in choices.get("warnings", [])]
+    if lines:
+        lines = ["", "Choices made on the validation split (all in each fit's `fit.json` → `choices`):", ""] + lines
+    return lines
 
 
 def describe_model(cfg: TrainConfig) -> str:
@@ -315,6 +428,7 @@ def model_card(cfg: TrainConfig, record: dict[str, Any], metrics: dict[str, Any]
               "Per-class scores on test:", "", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for c, s in metrics.get("test", {}).get("per_class", {}).items():
         lines.append(f"| {c} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |")
+    lines += choices_section(record.get("fits", {}))
     lines += ["", "Files: `config.yaml` (resolved config), `run.json` (environment, data fingerprint, fit times), "
               "`split.csv` (one row per paragraph and fold), `metrics.json`, `predictions.parquet` (every fit: "
               "`repeat`, `fold`, `seed` columns), and per fit `fits/r<repeat>-f<fold>-s<seed>/` with `model/`, "

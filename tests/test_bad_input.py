@@ -100,7 +100,41 @@ def case_output_outside_project(tmp_path):
     return [str(cfg)], "output_dir: ../../escaped is outside the project folder"
 
 
-CASES = [case_malformed_yaml, case_unknown_key, case_ill_typed_key, case_config_not_found, case_missing_data_file,
+# Issue 17, item 5: refused when the config is loaded, before any folder exists.
+def case_duplicate_key(tmp_path):
+    return [str(config_for(tmp_path, labelled(tmp_path), "task: stance\nseed: 1\ntask: framing\n"))], \
+        "c.yaml:6: task: duplicate key (first at line 4)"
+
+
+def case_alias_bomb_under_a_list(tmp_path):
+    lines = ["corpus:", "  stop_markers:", "    - &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"    - &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]" for i in range(8)]
+    return [str(config_for(tmp_path, labelled(tmp_path), "\n".join(lines) + "\n"))], \
+        "c.yaml:6: YAML anchor &a is not allowed"
+
+
+def case_reversed_ngrams_override(tmp_path):
+    return [str(config_for(tmp_path, labelled(tmp_path))), "--set", "model.word_ngrams=[3,1]"], \
+        "--set model.word_ngrams: model.word_ngrams: the n-gram range is reversed"
+
+
+def case_tune_value_the_model_rejects(tmp_path):
+    return [str(config_for(tmp_path, labelled(tmp_path))), "--set", 'model.tune.C=[-1,"abc"]'], \
+        "tune.C[0] = -1: Input should be greater than 0"
+
+
+def case_seed_out_of_range(tmp_path):
+    return [str(config_for(tmp_path, labelled(tmp_path), "seed: 99999999999999999999999999999999999\n"))], \
+        "c.yaml:4: seed: Input should be less than or equal to 4294967295"
+
+
+def case_nul_in_output_dir(tmp_path):
+    return [str(write(tmp_path / "c.yaml", f"name: bad\ndata: {{path: {labelled(tmp_path)}}}\noutput_dir: \"r\\0x\"\n"))], \
+        "c.yaml:3: output_dir: a path cannot contain a NUL"
+
+
+CASES = [case_duplicate_key, case_alias_bomb_under_a_list, case_reversed_ngrams_override,
+         case_tune_value_the_model_rejects, case_seed_out_of_range, case_nul_in_output_dir, case_malformed_yaml, case_unknown_key, case_ill_typed_key, case_config_not_found, case_missing_data_file,
          case_missing_data_folder, case_empty_corpus_file, case_empty_corpus_folder, case_no_labelled_rows,
          case_label_not_in_schema, case_unknown_actor, case_duplicate_paragraph_ids, case_model_not_installed,
          case_bad_override, case_output_outside_project]

@@ -1,4 +1,7 @@
+import re
+
 import pytest
+from pydantic import ValidationError
 
 from stance.config import load_config
 from stance.errors import StanceError
@@ -60,3 +63,97 @@ def test_section_fields_replace_defaults_one_level_deep(tmp_path):
     cfg = load_config(path)
     assert list(cfg.label_schema.actors) == ["Iran"]  # replaced, not merged
     assert cfg.label_schema.framing_classes == ["neutral", "pro-Russia", "pro-Ukraine", "pro-West"]
+
+
+# ---------------------------------------------------------------- refused at load time (issue 17, item 5)
+
+import tracemalloc  # noqa: E402
+
+from stance.config import TfidfModel  # noqa: E402
+
+
+@pytest.mark.parametrize("text, where", [
+    ("name: x\ntask: stance\nseed: 1\ntask: framing\n", "c.yaml:4: task: duplicate key (first at line 2)"),
+    ("name: x\nmodel:\n  C: 1\n  C: 2\n", "c.yaml:4: model.C: duplicate key (first at line 3)"),
+    ("name: x\nschema:\n  actors:\n    Russia: [Moscow]\n    Russia: [Kremlin]\n",
+     "c.yaml:5: schema.actors.Russia: duplicate key (first at line 4)"),
+    ("name: x\nmodels:\n  a: {kind: tfidf, C: 1, C: 2}\n", "c.yaml:3: models.a.C: duplicate key"),
+])
+def test_duplicate_keys_at_any_depth_are_refused_with_their_line(tmp_path, text, where):
+    with pytest.raises(StanceError, match=re.escape(where)):
+        load_config(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("text, line", [
+    ("name: x\nseeds: &s [1, 2]\n", 2),                                           # anchor at a field
+    ("name: x\nschema:\n  actors:\n    Russia: &r [Moscow]\n    Iran: *r\n", 4),  # inside schema actors
+    ("base: &b {C: 2}\nname: x\nmodel:\n  <<: *b\n", 1),                          # merge key
+    ("name: x\ncorpus:\n  stop_markers: [a, b]\n  related_markers: [*x]\n", 4),  # undefined alias, deep
+])
+def test_aliases_and_anchors_anywhere_are_refused(tmp_path, text, line):
+    with pytest.raises(StanceError, match=rf"c.yaml:{line}: .*(anchor|alias)"):
+        load_config(write(tmp_path, text))
+
+
+def test_alias_bomb_under_a_list_field_is_refused_in_bounded_memory(tmp_path):
+    lines = ["name: x", "corpus:", "  stop_markers:", "    - &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"    - &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]" for i in range(8)]
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    tracemalloc.start()
+    try:
+        with pytest.raises(StanceError, match=r"c.yaml:4: YAML anchor &a is not allowed"):
+            load_config(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20  # expanded, the bomb holds 9**9 strings (gigabytes)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("model.word_ngrams=[3,1]", "--set model.word_ngrams: model.word_ngrams: the n-gram range is reversed"),
+    ("model.char_ngrams=[0,2]", "--set model.char_ngrams: model.char_ngrams: n-gram lengths must be positive"),
+    ('model.tune.C=[-1,"abc"]', "--set model.tune.C: model.tune: tune.C[0] = -1: Input should be greater than 0"),
+    ('model.tune.C=[1,"abc"]', "--set model.tune.C: model.tune: tune.C[1] = 'abc': Input should be a valid number"),
+    ("model.tune.word_ngrams=[[1,2],[2,1]]", "tune.word_ngrams[1] = [2, 1]: the n-gram range is reversed"),
+    ("model.tune.min_df=[0]", "tune.min_df[0] = 0: Input should be greater than or equal to 1"),
+    ("model.tune.max_features=[10,-5]", "tune.max_features[1] = -5"),
+    ("seed=99999999999999999999", "--set seed: seed: Input should be less than or equal to 4294967295"),
+    ("seed=-1", "--set seed: seed: Input should be greater than or equal to 0"),
+    ("seeds=[1,4294967296]", "--set seeds: seeds.1: Input should be less than or equal to 4294967295"),
+    ("model.C=&x 1", "--set model.C: model.C: YAML anchor &x is not allowed"),
+])
+def test_values_the_model_would_reject_are_refused_at_load_time(tmp_path, override, message):
+    with pytest.raises(StanceError, match=re.escape(message)):
+        load_config(write(tmp_path, "name: x\n"), [override])
+
+
+@pytest.mark.parametrize("field", ["output_dir", "data.path", "data.annotations", "data.split_files.test"])
+def test_nul_in_any_path_field_is_refused(tmp_path, field):
+    with pytest.raises(StanceError, match=rf"--set {re.escape(field)}: {re.escape(field)}: a path cannot contain a NUL"):
+        load_config(write(tmp_path, "name: x\n"), [f"{field}=a\0b"])
+    key, _, leaf = field.rpartition(".")
+    text = "name: x\n" + (f"{leaf}: \"a\\0b\"\n" if not key else
+                          "".join(f"{'  ' * i}{part}:\n" for i, part in enumerate(field.split(".")[:-1]))
+                          + f"{'  ' * field.count('.')}{leaf}: \"a\\0b\"\n")
+    with pytest.raises(StanceError, match=rf"c.yaml:\d+: {re.escape(field)}: a path cannot contain a NUL"):
+        load_config(write(tmp_path, text))
+
+
+def test_transformer_model_path_with_nul_is_refused(tmp_path):
+    with pytest.raises(StanceError, match="model.model: a path cannot contain a NUL"):
+        load_config(write(tmp_path, "name: x\nmodel: {kind: transformer, model: \"a\\0b\"}\n"))
+
+
+def test_a_tune_grid_point_is_validated_like_the_config():
+    base = TfidfModel(tune={"C": [0.5, 2.0]})
+    assert base.grid_point({"C": 2.0}).C == 2.0
+    with pytest.raises(ValidationError):
+        base.grid_point({"word_ngrams": (3, 1)})  # model_copy(update=...) would have accepted it
+
+
+def test_scikit_learn_parameter_checks_run_at_load_time():
+    from stance.models.tfidf import check_params
+
+    # model_construct skips pydantic: what is left is scikit-learn's own validation.
+    with pytest.raises(ValueError, match="'C' parameter of LogisticRegression"):
+        check_params(TfidfModel.model_construct(**{**TfidfModel().model_dump(), "C": -1.0}))

@@ -24,7 +24,7 @@ def test_a_run_leaves_a_complete_record(config):
     run = train(load_config(config), say=QUIET)
     seed = "fits/r0-f0-s13/"
     for name in ("config.yaml", "run.json", "split.csv", "metrics.json", "predictions.parquet", "README.md",
-                 seed + "tuning.csv", seed + "fit.json", seed + "model/model.joblib", seed + "model/model.json"):
+                 seed + "tuning.csv", seed + "fit.json", seed + "model/model.skops", seed + "model/model.json"):
         assert (run / name).is_file(), name
     record = json.loads((run / "run.json").read_text())
     assert record["status"] == "complete" and record["run_id"] == run.name
@@ -73,7 +73,7 @@ def test_several_seeds_share_one_split_and_report_mean_and_sd(config):
     items = [set(g.loc[g["split"] == "test", "example_id"]) for _, g in predictions.groupby("seed")]
     assert len(items) == 3 and items[0] == items[1] == items[2]
     for s in (1, 2, 3):
-        assert (run / f"fits/r0-f0-s{s}/model/model.joblib").is_file()
+        assert (run / f"fits/r0-f0-s{s}/model/model.skops").is_file()
 
 
 def test_resume_keeps_finished_seeds_and_ends_like_an_uninterrupted_run(config, tmp_path):
@@ -107,10 +107,13 @@ def test_an_interrupted_run_must_be_resumed_or_redone(config):
     cfg = load_config(config)
     runs = config.parent / "runs"
     partial = runs / f"tiny-{cfg.config_hash()[:8]}.partial"
-    partial.mkdir(parents=True)
-    (partial / "run.json").write_text('{"status": "running"}')
+    partial.mkdir(parents=True)  # killed before its record was written
     with pytest.raises(StanceError, match="interrupted run .* --resume .* --fresh"):
         train(cfg, say=QUIET)
+    (partial / "run.json").write_text('{"status": "running"}')
+    with pytest.raises(StanceError, match="run.json: no data record; pass --fresh"):
+        train(cfg, resume=True, say=QUIET)  # a record that cannot show the data is unchanged
+    (partial / "run.json").unlink()
     run = train(cfg, resume=True, say=QUIET)
     assert json.loads((run / "run.json").read_text())["status"] == "complete"
     assert not partial.exists()

@@ -41,6 +41,12 @@ def test_tiny_transformer_trains_saves_reloads_and_predicts_identically(transfor
     # The score that chose the best epoch is the one the run reports for that model on val.
     metrics = json.loads((run / "metrics.json").read_text())
     assert fit["best_val_macro_f1"] == pytest.approx(metrics["val"]["macro_f1"], abs=1e-9)
+    # The best epoch is recorded with the score of every epoch, and named in the model card.
+    epoch = fit["choices"]["epoch"]
+    by_epoch = epoch["val_macro_f1_by_epoch"]
+    assert by_epoch[f"{epoch['best_epoch']:g}"] == pytest.approx(fit["best_val_macro_f1"])
+    assert max(by_epoch.values()) == pytest.approx(fit["best_val_macro_f1"])
+    assert f"best epoch {epoch['best_epoch']:g} of {len(by_epoch)} evaluated" in (run / "README.md").read_text()
     assert not (run / "checkpoints").exists()
     model_dir = run / record["primary_model"]
     assert (model_dir / "model.safetensors").is_file() and (model_dir / "tokenizer.json").is_file()

@@ -32,6 +32,7 @@ from stance.annotate.labelstudio import label_config, tasks
 from stance.annotate.standoff import standoff_table
 from stance.config import DataConfig, load_config
 from stance.corpus.ingest import ingest
+from stance.corpus.tables import file_encoding
 from stance.errors import StanceError, cli_entry
 
 
@@ -90,7 +91,7 @@ def known_ids(export_dir: str | None) -> set[str] | None:
     path = Path(export_dir) / "paragraphs.csv"
     if not path.is_file():
         raise StanceError(f"{path}: not found; --export must be a folder written by `stance.annotate export`")
-    return set(pd.read_csv(path, dtype=str)["paragraph_id"])
+    return set(pd.read_csv(path, dtype=str, encoding=file_encoding(path))["paragraph_id"])
 
 
 def cmd_import(args: argparse.Namespace) -> None:
@@ -121,10 +122,10 @@ def cmd_agree(args: argparse.Namespace) -> None:
     labels = read_all(args.labels)
     result = agreement(labels)
     table = agreement_table(result)
-    print(table.to_markdown(index=False, floatfmt=".3f"))
-    if table["alpha"].isna().any():
-        print("  alpha and kappa are undefined (nan) where every rating of a field is one class: "
-              "agreement then says nothing about reliability")
+    print(table.drop(columns=["note"]).to_markdown(index=False, floatfmt=".3f"))
+    for row in table.itertuples(index=False):
+        if row.note:
+            print(f"  {row.field}: alpha undefined: {row.note}")
     if args.out:
         out = fresh_dir(Path(args.out))
         files.write_json(out / "agreement.json", result)
@@ -141,7 +142,9 @@ def cmd_adjudicate(args: argparse.Namespace) -> None:
     files.write_csv(out / "ties.csv", ties)
     print(f"stance.annotate adjudicate: {len(gold)} gold labels, {len(ties)} ties left for review (ties.csv)")
     if args.export:
-        anchors = pd.read_csv(Path(args.export) / "paragraphs.csv", dtype={"paragraph_id": str, "text_sha1": str})
+        anchor_file = Path(args.export) / "paragraphs.csv"
+        anchors = pd.read_csv(anchor_file, dtype={"paragraph_id": str, "text_sha1": str},
+                              encoding=file_encoding(anchor_file))
         gold_wide = wide_labels(gold.assign(annotator="gold"))
         files.write_csv(out / "gold.csv", standoff_table(anchors, gold_wide))
         print(f"  stand-off gold file: {out}/gold.csv (use it as data.annotations)")

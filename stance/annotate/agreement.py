@@ -33,6 +33,26 @@ def _alpha(matrix: pd.DataFrame) -> float | None:
     return float(krippendorff.alpha(reliability_data=codes[:, pairable], level_of_measurement="nominal"))
 
 
+def alpha_undefined_reason(matrix: pd.DataFrame) -> str | None:
+    """Why alpha cannot be computed for an annotators x items table, or None when it can.
+
+    The most basic reason wins: one annotator says more than "no item was rated twice", which
+    says more than "one class".
+    """
+    raters = int((matrix.notna().sum(axis=1) > 0).sum())
+    if raters < 2:
+        who = ", ".join(map(str, matrix.index[matrix.notna().any(axis=1)])) or "nobody"
+        return f"one annotator only ({who}): agreement needs two or more annotators of the same items"
+    pairable = matrix.notna().sum(axis=0) >= 2
+    if not pairable.any():
+        return "no item was rated by two or more annotators"
+    values = {v for v in matrix.loc[:, pairable].to_numpy().ravel() if isinstance(v, str)}
+    if len(values) < 2:
+        return (f"every rating of the items rated twice or more is one class ({next(iter(values))!r}): "
+                "agreement is undefined, not perfect")
+    return None
+
+
 def _ratings(long: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
     """annotators x (paragraph, field) items."""
     part = long[long["field"].isin(fields)]
@@ -54,8 +74,11 @@ def agreement(long: pd.DataFrame) -> dict[str, Any]:
             continue
         matrix = _ratings(long, fields)
         both = matrix.notna().sum(axis=0) >= 2
+        alpha = _alpha(matrix)
         entry: dict[str, Any] = {"items": int(matrix.shape[1]), "items_with_2plus_ratings": int(both.sum()),
-                                 "krippendorff_alpha": _alpha(matrix),
+                                 "annotators": int((matrix.notna().sum(axis=1) > 0).sum()),
+                                 "krippendorff_alpha": alpha,
+                                 "alpha_undefined_because": alpha_undefined_reason(matrix) if alpha is None else None,
                                  "percent_agreement": _percent(matrix.loc[:, both]), "cohen_kappa": {}}
         for a, b in itertools.combinations(annotators, 2):
             if a not in matrix.index or b not in matrix.index:
@@ -84,7 +107,8 @@ def agreement_table(result: dict[str, Any]) -> pd.DataFrame:
         kappas = [k["kappa"] for k in entry["cohen_kappa"].values() if k["kappa"] is not None]
         rows.append({"field": name, "items": entry["items"], "doubly_rated": entry["items_with_2plus_ratings"],
                      "alpha": entry["krippendorff_alpha"], "percent_agreement": entry["percent_agreement"],
-                     "mean_pairwise_kappa": float(np.mean(kappas)) if kappas else None})
+                     "mean_pairwise_kappa": float(np.mean(kappas)) if kappas else None,
+                     "note": entry.get("alpha_undefined_because") or ""})
     return pd.DataFrame(rows)
 
 

@@ -55,6 +55,27 @@ def _mapped(value: Any, values: dict[str, str]) -> Any:
     return values.get(str(value), value)
 
 
+def target_span(row: dict[str, Any]) -> list[list[int]]:
+    """The target's span in the paragraph as [[start, end]], or [] when the table's target is
+    not mentioned (data.target_match: none)."""
+    start, end = row.get("target_start"), row.get("target_end")
+    if _missing(start) or _missing(end):
+        return []
+    return [[int(start), int(end)]]
+
+
+def _unique_example_ids(rows: list[dict[str, Any]]) -> None:
+    """One paragraph may name the same target twice (two mentions, two rows): such examples are
+    told apart by the span of their mention."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["example_id"]] = counts.get(row["example_id"], 0) + 1
+    for row in rows:
+        if counts[row["example_id"]] > 1:
+            span = row["target_spans"][0] if row["target_spans"] else ["-", "-"]
+            row["example_id"] = f"{row['example_id']}@{span[0]}-{span[1]}"
+
+
 def has_explicit_targets(paragraphs: pd.DataFrame) -> bool:
     """Rows that name their own target (data.columns.target), as in NewsMTSC."""
     return "target" in paragraphs.columns and paragraphs["target"].notna().any()
@@ -89,8 +110,7 @@ def build_examples(paragraphs: pd.DataFrame, task: str, schema: LabelSchema,
                                 + ("" if values else " (map raw values with data.labels.values)"))
                 continue
             target = str(row["target"])
-            spans = [[int(row["target_start"]), int(row["target_end"])]]
-            rows.append(_example(row, f"{row['paragraph_id']}|{target}", target, spans, value))
+            rows.append(_example(row, f"{row['paragraph_id']}|{target}", target, target_span(row), value))
             continue
         if task != "stance":
             if _missing(value):
@@ -116,6 +136,8 @@ def build_examples(paragraphs: pd.DataFrame, task: str, schema: LabelSchema,
         raise StanceError("; ".join(problems[:3]) + more)
     if not rows:
         raise StanceError(f"no paragraph has a {task} label in column {label_column!r}")
+    if explicit:
+        _unique_example_ids(rows)
     return _frame(rows)
 
 
@@ -145,12 +167,15 @@ def prediction_examples(paragraphs: pd.DataFrame, task: str, schema: LabelSchema
             rows.append(_example(row, row["paragraph_id"], None, [], None))
             continue
         if explicit:
+            if _missing(row.get("target")):
+                continue  # a paragraph of a target table that names no target
             target = str(row["target"])
-            rows.append(_example(row, f"{row['paragraph_id']}|{target}", target,
-                                 [[int(row["target_start"]), int(row["target_end"])]], None))
+            rows.append(_example(row, f"{row['paragraph_id']}|{target}", target, target_span(row), None))
             continue
         for actor in (row.get("actors") if row.get("actors") is not None else []):
             if actor in schema.actors:
                 spans = [[m.start, m.end] for m in gazetteer.find_actor(row["text"], actor)]
                 rows.append(_example(row, f"{row['paragraph_id']}|{actor}", actor, spans, None))
+    if explicit:
+        _unique_example_ids(rows)
     return pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)

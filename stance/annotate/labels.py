@@ -18,6 +18,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from stance.config import LabelSchema
+from stance.corpus.tables import decode_error, file_encoding, open_text, sniff_delimiter
 from stance.errors import StanceError
 
 LABEL_COLUMNS = ["paragraph_id", "annotator", "field", "label", "source", "row"]
@@ -73,12 +74,22 @@ def validate_labels(rows: Iterable[dict[str, Any]], schema: LabelSchema, known_i
 
 
 def read_label_csv(path: Path, report: LabelReport) -> list[dict[str, Any]]:
-    """The wide CSV (one row per paragraph and annotator) written by `export`, filled in."""
+    """The wide CSV (one row per paragraph and annotator) written by `export`, filled in.
+
+    A spreadsheet saved by Excel (BOM, semicolons) reads the same; a Label Studio CSV export is
+    refused with a message that says to export as JSON.
+    """
+    from stance.annotate.labelstudio import EXPORT_AS_JSON, FLAT_EXPORT_KEYS  # labelstudio imports this module
+
     rows = []
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            missing = {"paragraph_id", "annotator"} - set(reader.fieldnames or [])
+        with open_text(path, "utf-8", newline="") as handle:
+            reader = csv.DictReader(handle, delimiter=sniff_delimiter(path))
+            columns = set(reader.fieldnames or [])
+            if {"annotation_id", "lead_time"} & columns and FLAT_EXPORT_KEYS & columns:
+                raise StanceError(f"{path}: this is a Label Studio CSV export, not the label sheet `stance.annotate "
+                                  f"export` writes; {EXPORT_AS_JSON}")
+            missing = {"paragraph_id", "annotator"} - columns
             if missing:
                 raise StanceError(f"{path}: missing column(s) {sorted(missing)}")
             for line, record in enumerate(reader, start=2):
@@ -97,7 +108,7 @@ def read_label_csv(path: Path, report: LabelReport) -> list[dict[str, Any]]:
                     rows.append({"paragraph_id": pid, "annotator": annotator, "field": name, "label": label,
                                  "source": str(path), "row": line})
     except UnicodeDecodeError as exc:
-        raise StanceError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        raise decode_error(path, exc) from None
     return rows
 
 
@@ -108,7 +119,7 @@ def read_labels_file(path: Path, report: LabelReport, schema: LabelSchema) -> li
         raise StanceError(f"{path}: no such file")
     if path.suffix.lower() == ".json":
         return read_export(path, report, schema)
-    if path.suffix.lower() == ".csv":
+    if path.suffix.lower() in (".csv", ".tsv"):
         return read_label_csv(path, report)
     raise StanceError(f"{path}: expected a Label Studio JSON export (.json) or a label CSV (.csv)")
 
@@ -117,7 +128,12 @@ def read_long_labels(path: Path) -> pd.DataFrame:
     """A long label table written by `import` (or any CSV with its columns)."""
     if not path.is_file():
         raise StanceError(f"{path}: no such file")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=file_encoding(path))
+    except UnicodeDecodeError as exc:
+        raise decode_error(path, exc) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise StanceError(f"{path}: cannot read as CSV: {str(exc).splitlines()[0]}") from None
     missing = [c for c in ("paragraph_id", "annotator", "field", "label") if c not in frame]
     if missing:
         raise StanceError(f"{path}: missing column(s) {missing}; expected the table `stance.annotate import` writes")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from stance.annotate.labels import STANCE_PREFIX, LabelReport
 from stance.config import LabelSchema
+from stance.corpus.tables import file_encoding
 from stance.errors import StanceError
 
 TASK_FIELDS = ["paragraph_id", "text", "outlet", "date", "title", "source", "start", "end", "text_sha1"]
@@ -90,48 +91,103 @@ def _annotator(annotation: dict[str, Any]) -> str:
     return f"user-{who}" if who is not None else "unknown"
 
 
+# Columns only Label Studio's flat exports (JSON-MIN, CSV) have: one record per annotation,
+# choices flattened into columns, no `data` / `annotations` nesting.
+FLAT_EXPORT_KEYS = {"annotation_id", "annotator", "lead_time", "created_at", "updated_at"}
+EXPORT_AS_JSON = ("in Label Studio, export the project as \"JSON\" (not JSON-MIN, CSV or TSV): only JSON keeps "
+                  "every annotator's annotations with the task they belong to")
+
+
+def is_flat_export(records: list[Any]) -> bool:
+    """A JSON-MIN export: flat records with annotation fields, none of them a task object."""
+    dicts = [r for r in records if isinstance(r, dict)]
+    return bool(dicts) and not any("data" in r or "annotations" in r for r in dicts) \
+        and any(FLAT_EXPORT_KEYS & set(r) for r in dicts)
+
+
+def _results(annotation: dict[str, Any], report: LabelReport, path: Path, at: str) -> list[tuple[str, list[str]]]:
+    """(control name, chosen values) per result of one annotation; wrongly shaped results are reported."""
+    results = annotation.get("result", [])
+    if not isinstance(results, list):
+        report.add(str(path), at, f"'result' is {type(results).__name__}, not a list; annotation skipped")
+        return []
+    out = []
+    for j, result in enumerate(results, start=1):
+        value = result.get("value") if isinstance(result, dict) else None
+        choices = value.get("choices") if isinstance(value, dict) else None
+        if not isinstance(result, dict) or not isinstance(result.get("from_name"), str):
+            report.add(str(path), at, f"result {j} is not a Label Studio result object "
+                                      f"(got {json.dumps(result)[:40]}); skipped")
+            continue
+        if value is not None and not isinstance(value, dict) or choices is not None and (
+                not isinstance(choices, list) or not all(isinstance(c, str) for c in choices)):
+            report.add(str(path), at, f"result {j} ({result['from_name']}): 'value.choices' is not a list of "
+                                      "strings; skipped")
+            continue
+        out.append((result["from_name"], choices or []))
+    return out
+
+
 def read_export(path: Path, report: LabelReport, schema: LabelSchema | None = None) -> list[dict[str, Any]]:
-    """Rows of the long label table from a Label Studio JSON export (format "JSON")."""
+    """Rows of the long label table from a Label Studio JSON export (format "JSON").
+
+    A file in another export flavour (JSON-MIN), or one with no task object at all, is an
+    error (StanceError) that says how to export; a task, annotation or result of the wrong shape
+    is reported with its task number and skipped, and the valid rows are kept.
+    """
     from stance.config import corpus_defaults
 
     schema = schema or corpus_defaults()[1]
     actor_of = {control_name(a): a for a in schema.actors}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding=file_encoding(path)))
     except UnicodeDecodeError as exc:
         raise StanceError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise StanceError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
     if not isinstance(data, list):
-        raise StanceError(f"{path}: expected a Label Studio JSON export (a list of tasks)")
+        raise StanceError(f"{path}: expected a Label Studio JSON export (a list of tasks); {EXPORT_AS_JSON}")
+    if is_flat_export(data):
+        raise StanceError(f"{path}: this is a Label Studio JSON-MIN export (one flat record per annotation); "
+                          f"{EXPORT_AS_JSON}")
+    if data and not any(isinstance(t, dict) and "data" in t for t in data):
+        raise StanceError(f"{path}: no Label Studio task in the file (no item has 'data'); {EXPORT_AS_JSON}")
     rows = []
     for number, task in enumerate(data, start=1):
         where = f"task {number}" + (f" (id {task.get('id')})" if isinstance(task, dict) and "id" in task else "")
         if not isinstance(task, dict) or "data" not in task:
             report.add(str(path), where, "not a task object")
             continue
+        if not isinstance(task["data"], dict):
+            report.add(str(path), where, f"task 'data' is {type(task['data']).__name__}, not an object; skipped")
+            continue
         if "annotations" not in task:
             report.add(str(path), where, "no 'annotations' list: export with the JSON format, not JSON-MIN or CSV")
             continue
-        pid = str(task["data"].get("paragraph_id", "")).strip()
+        if not isinstance(task["annotations"], list):
+            report.add(str(path), where, f"'annotations' is {type(task['annotations']).__name__}, not a list; skipped")
+            continue
+        pid = str(task["data"].get("paragraph_id") or "").strip()
         if not pid:
             report.add(str(path), where, "task data has no paragraph_id")
             continue
         for k, annotation in enumerate(task["annotations"], start=1):
+            at = f"{where}, annotation {k}"
+            if not isinstance(annotation, dict):
+                report.add(str(path), at, f"not an annotation object (got {json.dumps(annotation)[:40]}); skipped")
+                continue
             if annotation.get("was_cancelled"):
                 continue  # skipped by the annotator in Label Studio: not a label
-            annotator, at = _annotator(annotation), f"{where}, annotation {k}"
+            annotator = _annotator(annotation)
             ticked, picked = None, {}
-            for result in annotation.get("result", []):
-                name = result.get("from_name")
-                choices = (result.get("value") or {}).get("choices") or []
+            for name, choices in _results(annotation, report, path, at):
                 if name == "actors":
                     ticked = set(choices)
                 elif name in ("framing", "sentiment") and choices:
                     picked[name] = choices[0]
                 elif name in actor_of and choices:
                     picked[STANCE_PREFIX + actor_of[name]] = choices[0]
-                elif name not in ("comment",) and name is not None and name.startswith("stance_"):
+                elif name not in ("comment",) and name.startswith("stance_"):
                     report.add(str(path), at, f"stance control {name!r} matches no actor in the schema")
             for field_name, label in picked.items():
                 if field_name.startswith(STANCE_PREFIX) and ticked is not None \

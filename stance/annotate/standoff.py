@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from stance.corpus.tables import decode_error, file_encoding
 from stance.errors import StanceError
 
 STANDOFF_COLUMNS = ["paragraph_id", "source", "start", "end", "text_sha1", "framing", "sentiment", "stance"]
@@ -43,11 +44,24 @@ def standoff_table(paragraphs: pd.DataFrame, wide: pd.DataFrame) -> pd.DataFrame
 def read_standoff(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise StanceError(f"{path}: stand-off label file not found (data.annotations)")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=file_encoding(path))
+    except UnicodeDecodeError as exc:
+        raise decode_error(path, exc) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise StanceError(f"{path}: cannot read as CSV: {str(exc).splitlines()[0]}") from None
     missing = [c for c in ("paragraph_id", "text_sha1") if c not in frame]
     if missing:
         raise StanceError(f"{path}: missing column(s) {missing}; expected {STANDOFF_COLUMNS}")
     frame["file_line"] = range(2, len(frame) + 2)
+    repeated = frame["paragraph_id"].duplicated(keep="first")
+    if repeated.any():
+        row = frame[repeated].iloc[0]
+        first = int(frame.loc[frame["paragraph_id"] == row["paragraph_id"], "file_line"].iloc[0])
+        more = int(repeated.sum()) - 1
+        raise StanceError(f"{path} line {row['file_line']}: paragraph {row['paragraph_id']!r} appears twice "
+                          f"(first on line {first}); one label row per paragraph"
+                          + (f" ({more} more repeated rows)" if more else ""))
     return frame
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from pydantic import ValidationError
 
 from stance import files
 from stance.config import DataConfig, corpus_defaults, load_config
@@ -22,12 +23,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", help="folder to write paragraphs.parquet, dropped_lines.csv, summary.json")
     parser.add_argument("--config", help="a stance config whose corpus/schema/data sections to use")
     parser.add_argument("--format", default="auto", choices=["auto", "pages", "csv", "jsonl", "parquet"])
-    parser.add_argument("--rows-are", default="paragraphs", choices=["paragraphs", "documents"],
-                        help="for tables: is each row a paragraph or a whole document")
+    parser.add_argument("--rows-are", choices=["paragraphs", "documents"],
+                        help="for tables: is each row a paragraph (default) or a whole document; overrides --config")
     parser.add_argument("--text-column", default="text")
     parser.add_argument("--metadata", help="for raw pages: a CSV file,outlet,date,url,title that fills what a page "
                                            "does not say (overrides data.metadata of --config); "
                                            "builtin:seeds-metadata for ../shared/seeds")
+    parser.add_argument("--sep", help="CSV delimiter (default: read from the header line), e.g. ';' or '\\t'")
+    parser.add_argument("--encoding", help="text encoding of a CSV/JSONL table, e.g. cp1252 or gbk (default utf-8)")
     parser.add_argument("--shard-rows", type=int,
                         help="for a table larger than memory: read this many rows at a time and write "
                              "DIR/paragraphs/part-*.parquet (one shard per chunk) instead of one file")
@@ -44,10 +47,17 @@ def main(argv: list[str] | None = None) -> int:
         data = cfg.data.model_copy(update={"path": args.path})
     else:
         corpus, schema = corpus_defaults()
-        data = DataConfig(path=args.path, format=args.format, rows_are=args.rows_are,
+        data = DataConfig(path=args.path, format=args.format, rows_are=args.rows_are or "paragraphs",
                           columns={"text": args.text_column})
     if args.metadata:
         data = data.model_copy(update={"metadata": args.metadata})
+    table_options = {k: v for k, v in (("sep", args.sep), ("encoding", args.encoding), ("rows_are", args.rows_are))
+                     if v is not None}
+    if table_options:
+        try:
+            data = DataConfig.model_validate({**data.model_dump(), **table_options})
+        except ValidationError as exc:
+            raise StanceError(f"--sep/--encoding/--rows-are: {exc.errors()[0]['msg']}") from None
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and any(out.iterdir()):
         raise StanceError(f"{out}: output folder exists and is not empty; choose a new --out")

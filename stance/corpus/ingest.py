@@ -11,7 +11,7 @@ import hashlib
 import logging
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,8 +29,9 @@ from stance.corpus import metadata as sidecar
 from stance.corpus.normalize import Normalized, normalize
 from stance.corpus.pages import DroppedLine, PageRules, parse_page
 from stance.corpus.segment import Span, chunk_span, iter_lines, normalize_ws, strip_span
-from stance.corpus.tables import (TABLE_SUFFIXES, check_columns, iter_table_chunks, read_table, row_locator,
-                                  table_format)
+from stance.corpus.tables import (TABLE_SUFFIXES, TableTarget, check_columns, has_target_layout, iter_table_chunks,
+                                  place_targets, read_table, row_locator, row_targets, table_format, target_columns,
+                                  wide_label_column)
 from stance.errors import StanceError
 
 log = logging.getLogger(__name__)
@@ -122,9 +123,16 @@ def add_actor_mentions(frame: pd.DataFrame, gazetteer: Gazetteer) -> None:
 def annotate_structure(frame: pd.DataFrame, corpus: CorpusConfig, schema: LabelSchema) -> pd.DataFrame:
     """Add actor mentions, near-duplicate groups and story clusters."""
     add_actor_mentions(frame, Gazetteer.from_schema(schema))
-    result = cluster(list(frame["paragraph_id"]), list(frame["doc_id"]), list(frame["text"]), corpus.dedup)
-    frame["dup_group"] = result.dup_group
-    frame["cluster_id"] = result.cluster_id
+    if frame["paragraph_id"].is_unique:
+        result = cluster(list(frame["paragraph_id"]), list(frame["doc_id"]), list(frame["text"]), corpus.dedup)
+        frame["dup_group"] = result.dup_group
+        frame["cluster_id"] = result.cluster_id
+    else:  # a paragraph with several targets has one row per target; it is one paragraph to dedup
+        unique = frame.drop_duplicates("paragraph_id")
+        result = cluster(list(unique["paragraph_id"]), list(unique["doc_id"]), list(unique["text"]), corpus.dedup)
+        groups = dict(zip(unique["paragraph_id"], zip(result.dup_group, result.cluster_id)))
+        frame["dup_group"] = [groups[p][0] for p in frame["paragraph_id"]]
+        frame["cluster_id"] = [groups[p][1] for p in frame["paragraph_id"]]
     extra = [c for c in frame.columns if c not in BASE_COLUMNS]
     return frame[BASE_COLUMNS + extra].reset_index(drop=True)
 
@@ -159,7 +167,7 @@ def ingest_to_shards(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema
     per_doc: dict[str, int] = {}
     report.files += 1
     sizes: list[int] = []
-    for chunk, offset in iter_table_chunks(path, fmt, shard_rows):
+    for chunk, offset in iter_table_chunks(path, fmt, shard_rows, data.sep, data.encoding):
         rows = _table_rows(chunk, path, data, corpus, report, offset, per_doc)
         if not rows:
             continue
@@ -199,10 +207,29 @@ def ingest_to_shards(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema
 
 
 def _check_unique_ids(frame: pd.DataFrame, path: Path) -> None:
+    if "target" in frame.columns and frame["target"].notna().any():
+        _check_target_rows(frame, path)
+        return
     duplicated = frame["paragraph_id"].duplicated(keep=False)
     if duplicated.any():
         first = frame.loc[duplicated, ["paragraph_id", "source_row"]].head(3).to_dict("records")
         raise StanceError(f"{path}: duplicate paragraph ids, e.g. {first}")
+
+
+def _check_target_rows(frame: pd.DataFrame, path: Path) -> None:
+    """Long-format target tables: several rows of one paragraph are fine (one per target span),
+    but ids are unique per (paragraph, target, span), and one paragraph id has one text."""
+    key = frame[["paragraph_id", "target", "target_start", "target_end"]].astype("string").fillna("")
+    duplicated = key.duplicated(keep=False)
+    if duplicated.any():
+        first = frame.loc[duplicated, ["paragraph_id", "source_row", "target", "target_start"]].head(3).to_dict("records")
+        raise StanceError(f"{path}: the same paragraph and target span appear twice, e.g. {first}")
+    texts = frame.groupby("paragraph_id")["text_sha1"].nunique()
+    if (texts > 1).any():
+        pid = texts[texts > 1].index[0]
+        rows = frame.loc[frame["paragraph_id"] == pid, "source_row"].tolist()[:3]
+        raise StanceError(f"{path}: paragraph id {pid!r} holds different texts (rows {rows}); rows of one paragraph "
+                          "must repeat its text exactly")
 
 
 # ---------------------------------------------------------------- raw pages
@@ -303,7 +330,7 @@ def _row(norm: Normalized, span: Span, paragraph_id: str, doc_id: str, source: s
 
 def _ingest_table(path: Path, fmt: str, data: DataConfig, corpus: CorpusConfig,
                   report: IngestReport) -> list[dict[str, Any]]:
-    frame = read_table(path, fmt)
+    frame = read_table(path, fmt, data.sep, data.encoding)
     report.files += 1
     return _table_rows(frame, path, data, corpus, report, offset=0, per_doc={})
 
@@ -312,10 +339,12 @@ def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: Corpu
                 offset: int, per_doc: dict[str, int]) -> list[dict[str, Any]]:
     """Paragraph rows from (a chunk of) a table; `offset` rows and `per_doc` paragraph counts
     come from earlier chunks."""
-    check_columns(path, frame, data.columns)
+    check_columns(path, frame, data.columns, data.targets)
     cols = data.columns
-    mapped = {getattr(cols, name) for name in ("text", "doc_id", "paragraph_id", "outlet", "date", "title", "url",
-                                               "target", "target_start", "target_end")}
+    mapped = {getattr(cols, name) for name in ("text", "doc_id", "paragraph_id", "outlet", "date", "title", "url")}
+    mapped |= target_columns(data)
+    targeted = has_target_layout(data)
+    same_text: dict[tuple[str, str], str] = {}
     extra = [c for c in frame.columns if c not in mapped and c != "__line__"]
     records = frame.to_dict("records")
     rows: list[dict[str, Any]] = []
@@ -335,19 +364,65 @@ def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: Corpu
         if not norm.text.strip():
             report.skip(Path(f"{path}#{row_locator(frame, index, offset)}"), "empty text (invisible characters only)")
             continue
+        # Targets are located in the raw cell (their offsets count there), then moved into the
+        # normalised text that paragraphs are cut from.
+        targets = [_normalised_target(t, norm) for t in row_targets(cell, record, data, where)] if targeted else []
         if data.rows_are == "paragraphs":
             span = strip_span(norm.text, Span(0, len(norm.text)))
-            n = per_doc.get(doc_id, 0)
-            per_doc[doc_id] = n + 1
-            paragraph_id = _cell(record, cols.paragraph_id) or f"{doc_id}:{n}"
-            target = _target_fields(cell, norm, span, record, cols, where) if cols.target else {}
-            rows.append({**_row(norm, span, paragraph_id, doc_id, path.name, source_row, **meta), **extras,
-                         **target})
+            paragraph_id = _cell(record, cols.paragraph_id)
+            if paragraph_id is None and targeted and (doc_id, cell) in same_text:
+                # A long target table without paragraph ids: a document's rows that repeat one
+                # text are one paragraph (one row per mention), not new paragraphs.
+                paragraph_id = same_text[(doc_id, cell)]
+            else:
+                n = per_doc.get(doc_id, 0)
+                per_doc[doc_id] = n + 1
+                paragraph_id = paragraph_id or f"{doc_id}:{n}"
+                if targeted:
+                    same_text.setdefault((doc_id, cell), paragraph_id)
+            base = {**_row(norm, span, paragraph_id, doc_id, path.name, source_row, **meta), **extras}
+            rows.extend({**base, **_target_fields(norm.text, span, t, where)} for t in targets)
+            if not targets:
+                rows.append({**base, **(_no_target(data) if targeted else {})})
         else:
-            for n, span in enumerate(_document_paragraphs(norm.text, corpus)):
-                rows.append({**_row(norm, span, f"{doc_id}:{n}", doc_id, path.name, source_row, **meta),
-                             **extras})
-    return rows
+            spans = _document_paragraphs(norm.text, corpus)
+            placed, problems = place_targets(spans, targets)
+            for problem in problems:  # reported with the row, never dropped silently
+                report.skip(Path(f"{path}#{row_locator(frame, index, offset)}"), problem)
+            for n, span in enumerate(spans):
+                base = {**_row(norm, span, f"{doc_id}:{n}", doc_id, path.name, source_row, **meta), **extras}
+                rows.extend({**base, **_target_fields(norm.text, span, t, where)} for t in placed.get(n, []))
+                if n not in placed:
+                    rows.append({**base, **(_no_target(data) if targeted else {})})
+    return _merge_target_rows(rows) if targeted else rows
+
+
+def _normalised_target(target: TableTarget, norm: Normalized) -> TableTarget:
+    if target.start is None or not norm.changed:
+        return target
+    return replace(target, start=norm.norm_start(target.start), end=norm.norm_end(target.end))
+
+
+def _no_target(data: DataConfig) -> dict[str, Any]:
+    """A paragraph of a target table that holds no target: kept in the corpus, labels blank (a
+    document's label belongs to the paragraph of its target's mention, not to all of them)."""
+    blank = {"target": None, "target_start": None, "target_end": None}
+    labels = {wide_label_column(data)} if data.targets else {data.labels.stance} - {None}
+    return {**blank, **{label: None for label in labels}}
+
+
+def _merge_target_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A paragraph repeated by a long target table (one row per mention) keeps its target rows,
+    and a target-less row only when it has none."""
+    with_target = {r["paragraph_id"] for r in rows if r.get("target") is not None}
+    kept, seen = [], set()
+    for row in rows:
+        if row.get("target") is None:
+            if row["paragraph_id"] in with_target or row["paragraph_id"] in seen:
+                continue
+            seen.add(row["paragraph_id"])
+        kept.append(row)
+    return kept
 
 
 def _ingest_split_files(folder: Path, data: DataConfig, corpus: CorpusConfig,
@@ -384,32 +459,18 @@ def normalized_offsets(raw: str, span: Span) -> tuple[list[int], list[int]]:
     return starts, ends
 
 
-def _target_fields(cell: str, norm: Normalized, span: Span, record: dict[str, Any], cols: Any,
-                   where: str) -> dict[str, Any]:
-    """The target mention and its offsets in the paragraph text, checked. Given offsets point
-    into the raw cell; `span` is the paragraph in the normalised cell (`norm`)."""
-    mention = _cell(record, cols.target)
-    if mention is None:
-        raise StanceError(f"{where}: empty target in column {cols.target!r}")
-    if cols.target_start and cols.target_end:
-        try:
-            start, end = int(record[cols.target_start]), int(record[cols.target_end])
-        except (TypeError, ValueError):
-            raise StanceError(f"{where}: target offsets {cols.target_start}/{cols.target_end} are not integers") from None
-        if not (0 <= start < end <= len(cell)) or normalize_ws(cell[start:end]) != normalize_ws(mention):
-            raise StanceError(f"{where}: target offsets {start}-{end} do not point at the mention {mention!r}")
-    else:
-        start = cell.find(mention)
-        if start < 0:
-            raise StanceError(f"{where}: target {mention!r} does not occur in the text")
-        end = start + len(mention)
-    start, end = norm.norm_start(start), norm.norm_end(end)
-    starts, ends = normalized_offsets(norm.text, span)
+def _target_fields(cell: str, span: Span, target: TableTarget, where: str) -> dict[str, Any]:
+    """The target mention and its offsets in the paragraph text (None when the target is not
+    mentioned), and for a wide table its label. `cell` is the normalised cell, `target` in it."""
+    label = {target.label_column: target.label} if target.label_column else {}
+    if target.start is None:
+        return {"target": target.mention, "target_start": None, "target_end": None, **label}
+    starts, ends = normalized_offsets(cell, span)
     clip = lambda k: min(max(k, span.start), span.end) - span.start  # noqa: E731
-    begin, finish = starts[clip(start)], ends[clip(end)]
-    if normalize_ws(norm.text[span.start:span.end])[begin:finish] != normalize_ws(norm.text[start:end]):  # a bug
-        raise AssertionError(f"{where}: target offsets lost in whitespace normalisation")
-    return {"target": mention, "target_start": begin, "target_end": finish}
+    begin, finish = starts[clip(target.start)], ends[clip(target.end)]
+    if normalize_ws(cell[span.start:span.end])[begin:finish] != normalize_ws(cell[target.start:target.end]):
+        raise AssertionError(f"{where}: target offsets lost in whitespace normalisation")  # a bug, not bad input
+    return {"target": target.mention, "target_start": begin, "target_end": finish, **label}
 
 
 def _document_paragraphs(text: str, corpus: CorpusConfig) -> list[Span]:

@@ -1,15 +1,24 @@
-"""CSV / JSONL / Parquet tables with a text column and metadata columns."""
+"""CSV / JSONL / Parquet tables with a text column and metadata columns.
+
+Spreadsheets come in many dialects: Excel writes a byte-order mark and, in many locales,
+semicolons (its "Unicode text" is UTF-16 with tabs); public data sets come in GBK or cp1252. The
+delimiter is `data.sep` or read from the header line, the encoding is `data.encoding`, a BOM is
+dropped from any UTF-8 file, and a UTF-16 BOM selects UTF-16.
+"""
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pandas as pd
 
-from stance.config import ColumnMap
+from stance.config import ColumnMap, DataConfig, OffsetConvention
 from stance.errors import StanceError
 
 TABLE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
@@ -26,43 +35,114 @@ def table_format(path: Path, declared: str) -> str:
     return fmt
 
 
-def read_table(path: Path, fmt: str) -> pd.DataFrame:
-    """Read a table keeping values as written (no type guessing on ids or dates)."""
-    frame = _read_table(path, fmt)
+def read_table(path: Path, fmt: str, sep: str | None = None, encoding: str = "utf-8") -> pd.DataFrame:
+    """Read a table keeping values as written (no type guessing on ids or dates).
+
+    `sep`: the CSV delimiter (None: a tab for .tsv, else read from the header line);
+    `encoding`: the text encoding of CSV and JSONL files (a UTF-8 BOM is always dropped).
+    """
+    frame = _read_table(path, fmt, sep, encoding)
     if frame.empty:
         raise StanceError(f"{path}: no paragraphs found: the table has no rows")
     return frame
 
 
+def text_encoding(encoding: str) -> str:
+    """The codec to open a file with: UTF-8 becomes utf-8-sig, so an Excel BOM never reaches a
+    column name (a BOM before `paragraph_id` makes that column look missing)."""
+    return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+
+
+def file_encoding(path: Path, encoding: str = "utf-8") -> str:
+    """The codec for one file: `encoding` with BOM handling, or UTF-16 when the file starts with
+    a UTF-16 byte-order mark and UTF-8 was assumed (Excel's "Unicode text" export)."""
+    if codecs.lookup(encoding).name == "utf-8":
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(2)
+        except OSError:
+            head = b""
+        if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return "utf-16"
+    return text_encoding(encoding)
+
+
+def open_text(path: Path, encoding: str = "utf-8", newline: str | None = None):
+    """Open a text file we read (tables, label sheets, stand-off files) with BOM handling."""
+    return path.open(encoding=file_encoding(path, encoding), newline=newline)
+
+
+def decode_error(path: Path, exc: UnicodeDecodeError, encoding: str = "utf-8") -> StanceError:
+    name = codecs.lookup(encoding).name
+    label = "UTF-8" if name == "utf-8" else encoding
+    return StanceError(f"{path}: not {label} text (byte {exc.start}); if the file was saved in another encoding "
+                       "(Excel: cp1252; Chinese data sets: gbk), set data.encoding")
+
+
 @contextmanager
-def _read_errors(path: Path, fmt: str) -> Iterator[None]:
+def _read_errors(path: Path, fmt: str, encoding: str = "utf-8", sep: str | None = None) -> Iterator[None]:
     """A file that cannot be read becomes one clear error naming it, whole or in chunks."""
     try:
         yield
     except UnicodeDecodeError as exc:
-        raise StanceError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        raise decode_error(path, exc, encoding) from None
     except pd.errors.ParserError as exc:
-        raise StanceError(f"{path}: cannot parse as {fmt}: {str(exc).splitlines()[0]}") from None
+        hint = ""
+        if fmt == "csv":
+            hint = (f" (read with delimiter {sep!r}; if the file uses another one, set data.sep, "
+                    "e.g. ';' or '\\t')")
+        raise StanceError(f"{path}: cannot parse as {fmt}: {str(exc).splitlines()[0]}{hint}") from None
     except (OSError, ValueError) as exc:
         raise StanceError(f"{path}: cannot read as {fmt}: {str(exc).splitlines()[0]}") from None
 
 
-def _csv_options(path: Path) -> dict:
-    return {"dtype": str, "keep_default_na": False, "na_values": [""], "encoding": "utf-8",
-            "sep": "\t" if path.suffix.lower() == ".tsv" else ","}
+DELIMITERS = (",", ";", "\t", "|")
 
 
-def _read_table(path: Path, fmt: str) -> pd.DataFrame:
-    with _read_errors(path, fmt):
+def sniff_delimiter(path: Path, encoding: str = "utf-8") -> str:
+    """The delimiter of a CSV: the candidate found most often in its header line.
+
+    Our own rule rather than csv.Sniffer: Sniffer guesses from a sample of rows and is thrown
+    by the commas of ordinary prose in unquoted text cells (Excel quotes only cells that hold
+    its own delimiter), while a header line of column names is unambiguous.
+    """
+    try:
+        with open_text(path, encoding) as handle:
+            header = handle.readline()
+    except UnicodeDecodeError as exc:
+        raise decode_error(path, exc, encoding) from None
+    except OSError as exc:
+        raise StanceError(f"{path}: cannot read: {exc.strerror}") from None
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])  # ties keep the earlier, more common one
+    return best if counts[best] else ","
+
+
+def csv_delimiter(path: Path, sep: str | None, encoding: str = "utf-8") -> str:
+    if sep is not None:
+        return sep
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    return sniff_delimiter(path, encoding)
+
+
+def _csv_options(path: Path, sep: str | None = None, encoding: str = "utf-8") -> dict:
+    return {"dtype": str, "keep_default_na": False, "na_values": [""], "encoding": file_encoding(path, encoding),
+            "sep": csv_delimiter(path, sep, encoding)}
+
+
+def _read_table(path: Path, fmt: str, sep: str | None = None, encoding: str = "utf-8") -> pd.DataFrame:
+    sep = csv_delimiter(path, sep, encoding) if fmt == "csv" else sep
+    with _read_errors(path, fmt, encoding, sep):
         if fmt == "csv":
-            return pd.read_csv(path, **_csv_options(path))
+            return pd.read_csv(path, **_csv_options(path, sep, encoding))
         if fmt == "jsonl":
-            return pd.DataFrame(list(_jsonl_rows(path)))
+            return pd.DataFrame(list(_jsonl_rows(path, encoding)))
         return pd.read_parquet(path)
 
 
-def _jsonl_rows(path: Path) -> Iterator[dict]:
-    with path.open(encoding="utf-8") as handle:
+def _jsonl_rows(path: Path, encoding: str = "utf-8") -> Iterator[dict]:
+    with open_text(path, encoding) as handle:
         for line_no, line in enumerate(handle, start=1):
             if line.strip():
                 yield _jsonl_row(path, line_no, line)
@@ -87,19 +167,21 @@ def row_locator(frame: pd.DataFrame, index: int, offset: int = 0) -> str:
     return f"row {offset + index + 1}"
 
 
-def iter_table_chunks(path: Path, fmt: str, rows: int) -> Iterator[tuple[pd.DataFrame, int]]:
+def iter_table_chunks(path: Path, fmt: str, rows: int, sep: str | None = None,
+                      encoding: str = "utf-8") -> Iterator[tuple[pd.DataFrame, int]]:
     """(chunk, rows before it): a table read `rows` rows at a time, so a corpus larger than
     memory can be ingested shard by shard."""
     offset = 0
-    with _read_errors(path, fmt):
+    sep = csv_delimiter(path, sep, encoding) if fmt == "csv" else sep
+    with _read_errors(path, fmt, encoding, sep):
         if fmt == "parquet":
             import pyarrow.parquet as pq  # noqa: PLC0415
 
             chunks: Iterator[pd.DataFrame] = (b.to_pandas() for b in pq.ParquetFile(path).iter_batches(batch_size=rows))
         elif fmt == "csv":
-            chunks = pd.read_csv(path, **_csv_options(path), chunksize=rows)
+            chunks = pd.read_csv(path, **_csv_options(path, sep, encoding), chunksize=rows)
         else:
-            chunks = _jsonl_chunks(path, rows)
+            chunks = _jsonl_chunks(path, rows, encoding)
         for chunk in chunks:
             yield chunk, offset
             offset += len(chunk)
@@ -107,9 +189,9 @@ def iter_table_chunks(path: Path, fmt: str, rows: int) -> Iterator[tuple[pd.Data
         raise StanceError(f"{path}: no paragraphs found: the table has no rows")
 
 
-def _jsonl_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+def _jsonl_chunks(path: Path, rows: int, encoding: str = "utf-8") -> Iterator[pd.DataFrame]:
     batch: list[dict] = []
-    for row in _jsonl_rows(path):
+    for row in _jsonl_rows(path, encoding):
         batch.append(row)
         if len(batch) == rows:
             yield pd.DataFrame(batch)
@@ -118,7 +200,7 @@ def _jsonl_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
         yield pd.DataFrame(batch)
 
 
-def check_columns(path: Path, frame: pd.DataFrame, columns: ColumnMap) -> None:
+def check_columns(path: Path, frame: pd.DataFrame, columns: ColumnMap, targets: list | None = None) -> None:
     available = [c for c in frame.columns if c != "__line__"]
     if columns.text not in frame.columns:
         raise StanceError(f"{path}: no text column {columns.text!r} (set data.columns.text); "
@@ -127,3 +209,216 @@ def check_columns(path: Path, frame: pd.DataFrame, columns: ColumnMap) -> None:
         column = getattr(columns, name)
         if column is not None and column not in frame.columns:
             raise StanceError(f"{path}: no {name} column {column!r} (data.columns.{name}); columns are {available}")
+    for i, pair in enumerate(targets or []):
+        for name in ("target", "label", "start", "end"):
+            column = getattr(pair, name)
+            if column is not None and column not in frame.columns:
+                raise StanceError(f"{path}: no column {column!r} (data.targets[{i}].{name}); columns are {available}")
+    check_text_values(path, frame, columns.text)
+
+
+def check_text_values(path: Path, frame: pd.DataFrame, column: str, offset: int = 0) -> None:
+    """A text column must hold strings: numbers there (a shifted column, an id exported as
+    text) would otherwise become rows of 'empty text' one by one."""
+    series = frame[column]
+    if isinstance(series.dtype, pd.StringDtype):
+        return
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        kind = "integers" if pd.api.types.is_integer_dtype(series) else \
+            "booleans" if pd.api.types.is_bool_dtype(series) else "numbers"
+        raise StanceError(f"{path}: the text column {column!r} holds {kind} ({series.dtype}), not strings; "
+                          "is data.columns.text the right column?")
+    bad = [(i, v) for i, v in enumerate(series.tolist())
+           if v is not None and not isinstance(v, str) and not (isinstance(v, float) and pd.isna(v))]
+    if bad:
+        index, value = bad[0]
+        raise StanceError(f"{path}: {row_locator(frame, index, offset)}: the text column {column!r} holds "
+                          f"{type(value).__name__} {str(value)[:40]!r}, not a string"
+                          + (f" ({len(bad) - 1} more such rows)" if len(bad) > 1 else ""))
+
+
+# ---------------------------------------------------------------- targets named by the table
+
+
+@dataclass(frozen=True)
+class TableTarget:
+    """One target a table row names: the mention as written, its span in the row's text cell as
+    Python character offsets with an exclusive end (None: not mentioned), and for the wide
+    layout the raw label of its pair (`label_column` names the column it goes into)."""
+
+    mention: str
+    start: int | None
+    end: int | None
+    label: Any = None
+    label_column: str | None = None
+
+
+def target_columns(data: DataConfig) -> set[str]:
+    """Table columns that describe targets (not carried into the paragraph table as extras)."""
+    cols = data.columns
+    names = {cols.target, cols.target_start, cols.target_end}
+    for pair in data.targets or []:
+        names |= {pair.target, pair.label, pair.start, pair.end}
+    return {n for n in names if n}
+
+
+def has_target_layout(data: DataConfig) -> bool:
+    return bool(data.columns.target or data.targets)
+
+
+def wide_label_column(data: DataConfig) -> str:
+    return data.labels.stance or "stance"
+
+
+def utf16_to_chars(text: str, offset: int) -> int | None:
+    """The code point index of a UTF-16 code unit offset (None: inside a surrogate pair or past
+    the end). JavaScript tools count an emoji as two units."""
+    units = 0
+    for index, char in enumerate(text):
+        if units == offset:
+            return index
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > offset:
+            return None
+    return len(text) if units == offset else None
+
+
+def to_python_offsets(text: str, start: int, end: int, convention: OffsetConvention) -> tuple[int, int] | None:
+    """(start, exclusive end) in code points from offsets in the table's convention; None if
+    they do not fall on character boundaries."""
+    if convention.end == "inclusive":
+        end += 1  # the index of the last unit -> one past it, in the same unit
+    if convention.unit == "utf16":
+        start_c, end_c = utf16_to_chars(text, start), utf16_to_chars(text, end)
+        if start_c is None or end_c is None:
+            return None
+        return start_c, end_c
+    return start, end
+
+
+def _points_at(text: str, start: int, end: int, mention: str, ignore_case: bool) -> bool:
+    if not 0 <= start < end <= len(text) or text[start].isspace() or text[end - 1].isspace():
+        return False
+    found, wanted = " ".join(text[start:end].split()), " ".join(mention.split())
+    return found.casefold() == wanted.casefold() if ignore_case else found == wanted
+
+
+def _other_conventions(text: str, start: int, end: int, mention: str, ignore_case: bool,
+                       convention: OffsetConvention) -> list[str]:
+    """Offset conventions under which the given offsets would point at the mention."""
+    fits = []
+    for end_kind in ("exclusive", "inclusive"):
+        for unit in ("chars", "utf16"):
+            other = OffsetConvention(end=end_kind, unit=unit)
+            if other == convention:
+                continue
+            span = to_python_offsets(text, start, end, other)
+            if span and _points_at(text, *span, mention, ignore_case):
+                fits.append(f"data.offsets: {{end: {end_kind}, unit: {unit}}}")
+    return fits
+
+
+def find_mention(text: str, mention: str, ignore_case: bool) -> tuple[int, int] | None:
+    """The first occurrence of `mention` in `text`, any run of whitespace matching any other."""
+    words = mention.split()
+    if not words:
+        return None
+    pattern = r"\s+".join(re.escape(w) for w in words)
+    match = re.search(pattern, text, re.IGNORECASE if ignore_case else 0)
+    return (match.start(), match.end()) if match else None
+
+
+def _cell_value(record: dict[str, Any], column: str | None) -> Any:
+    if column is None:
+        return None
+    value = record.get(column)
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _offset(value: Any, column: str, where: str) -> int:
+    try:
+        number = float(value)
+        if not number.is_integer():
+            raise ValueError
+        return int(number)
+    except (TypeError, ValueError):
+        raise StanceError(f"{where}: target offset {column} = {value!r} is not an integer") from None
+
+
+def row_targets(text: str, record: dict[str, Any], data: DataConfig, where: str) -> list[TableTarget]:
+    """The targets a row names (data.columns.target, or the data.targets pairs of a wide
+    table), located in `text` (the row's text cell) per data.offsets and data.target_match.
+
+    Errors (StanceError, naming the row): an empty target in the single target column,
+    offsets that are not integers or do not point at the mention (the message names the
+    offset convention under which they would), a mention missing from the text unless
+    data.target_match is `none`, a label given for an empty target.
+    """
+    cols = data.columns
+    pairs: list[tuple[str, str | None, str | None, str | None]]
+    if data.targets:
+        pairs = [(p.target, p.label, p.start, p.end) for p in data.targets]
+    else:
+        pairs = [(cols.target, None, cols.target_start, cols.target_end)]
+    ignore_case = data.target_match != "exact"
+    out = []
+    for target_col, label_col, start_col, end_col in pairs:
+        mention = _cell_value(record, target_col)
+        label = _cell_value(record, label_col) if label_col else None
+        if mention is None:
+            if label_col is None:
+                raise StanceError(f"{where}: empty target in column {target_col!r}")
+            if label is not None:
+                raise StanceError(f"{where}: label {label!r} in column {label_col!r} but its target column "
+                                  f"{target_col!r} is empty")
+            continue
+        mention = str(mention).strip()
+        start_raw = _cell_value(record, start_col) if start_col else None
+        end_raw = _cell_value(record, end_col) if end_col else None
+        if start_col and end_col and (start_raw is not None or end_raw is not None):
+            start, end = _offset(start_raw, start_col, where), _offset(end_raw, end_col, where)
+            span = to_python_offsets(text, start, end, data.offsets)
+            if span is None or not _points_at(text, *span, mention, ignore_case):
+                fits = _other_conventions(text, start, end, mention, ignore_case, data.offsets)
+                hint = (f"; they do with {' or '.join(fits)}" if fits else
+                        f" (read as {data.offsets.end} end, {data.offsets.unit}; see data.offsets)")
+                raise StanceError(f"{where}: target offsets {start}-{end} do not point at the mention {mention!r}{hint}")
+        else:
+            span = find_mention(text, mention, ignore_case)
+            if span is None and data.target_match != "none":
+                how = "" if ignore_case else " (exact case)"
+                raise StanceError(f"{where}: target {mention!r} does not occur in the text{how}; if that is "
+                                  "expected, set data.target_match: ignore_case (any case) or none (the target "
+                                  "need not be mentioned)")
+        out.append(TableTarget(mention, *(span if span else (None, None)), label=label,
+                               label_column=wide_label_column(data) if label_col else None))
+    return out
+
+
+def place_targets(spans: list[Any], targets: list[TableTarget]) -> tuple[dict[int, list[TableTarget]], list[str]]:
+    """Which paragraph (index into `spans`, each with .start/.end in the document) holds each
+    target's mention; a mention cut by a paragraph boundary, or outside every paragraph (in
+    dropped lines), is listed as a problem instead."""
+    placed: dict[int, list[TableTarget]] = {}
+    problems = []
+    for target in targets:
+        if target.start is None:
+            problems.append(f"target {target.mention!r} is not mentioned in the document, so it belongs to no "
+                            "paragraph")
+            continue
+        inside = [n for n, s in enumerate(spans) if s.start <= target.start and target.end <= s.end]
+        if inside:
+            placed.setdefault(inside[0], []).append(target)
+            continue
+        cut = [n for n, s in enumerate(spans) if s.start < target.end and target.start < s.end]
+        if cut:
+            problems.append(f"target {target.mention!r} at {target.start}-{target.end} is cut by a paragraph "
+                            f"boundary (paragraphs {', '.join(str(n) for n in cut)})")
+        else:
+            problems.append(f"target {target.mention!r} at {target.start}-{target.end} lies outside every "
+                            "paragraph (in a line dropped as boilerplate or too short)")
+    return placed, problems

@@ -8,7 +8,6 @@ save a fitted model to a folder and load it back; `model.json` in that folder na
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -44,21 +43,76 @@ def build_model(model_cfg: Any, task: str, seed: int) -> Any:
     return MODEL_BUILDERS[model_cfg.kind].build(model_cfg, task=task, seed=seed)
 
 
-def save_model(model: Any, folder: Path, kind: str, task: str, extra: dict[str, Any] | None = None) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    MODEL_BUILDERS[kind].save(model, folder)
-    files.write_json(folder / "model.json", {"kind": kind, "task": task,
-                                             "classes": [str(c) for c in model.classes_], **(extra or {})})
+MODEL_META = "model.json"
+# Model files that unpickle (run code) when loaded: never read, whatever a folder holds.
+PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle", ".bin", ".pt", ".pth")
 
 
-def load_model(folder: Path) -> Any:
-    meta_path = Path(folder) / "model.json"
+def model_files(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under `folder`, by path relative to it (sorted)."""
+    return {p.relative_to(folder).as_posix(): files.sha256(p)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def save_model(model: Any, folder: Path, kind: str, task: str, extra: dict[str, Any] | None = None) -> dict[str, str]:
+    """Save a fitted model as the folder `folder`; return the SHA-256 of each file in it.
+
+    The kind's own files are written into a temporary folder that is renamed into place at the
+    end, so a crash or a full disk never leaves a half-written model. `model.json` names the
+    kind and records the SHA-256 of every other file, which load_model checks.
+    """
+    with files.atomic_folder(folder) as tmp:
+        try:
+            MODEL_BUILDERS[kind].save(model, tmp)
+        except OSError as exc:
+            if exc.errno in files.DISK_ERRORS:
+                raise files.write_error(folder, exc) from None
+            raise
+        files.write_json(tmp / MODEL_META, {"kind": kind, "task": task, "classes": [str(c) for c in model.classes_],
+                                            **(extra or {}), "files": model_files(tmp)})
+        hashes = model_files(tmp)
+    return hashes
+
+
+def verify_model_files(folder: Path, expected: dict[str, str]) -> None:
+    """Refuse a model folder whose files differ from `expected` (relative path -> SHA-256)."""
+    for name, digest in expected.items():
+        path = folder / name
+        if not path.is_file():
+            raise StanceError(f"{path}: model file is missing")
+        if files.sha256(path) != digest:
+            raise StanceError(f"{path}: SHA-256 does not match the one recorded when the model was saved "
+                              "(the file is damaged or was altered); it is not loaded: retrain, or restore the run")
+
+
+def load_model(folder: Path, expected: dict[str, str] | None = None) -> Any:
+    """Load a model saved by save_model, after checking every file's SHA-256.
+
+    `expected` (relative path -> SHA-256, e.g. from run.json) is checked first, model.json's own
+    record second; a file in the folder that neither lists is refused, so nothing unverified
+    (a pickle dropped in beside the model) is ever read.
+    """
+    folder = Path(folder)
+    meta_path = folder / MODEL_META
     if not meta_path.is_file():
-        raise StanceError(f"{folder}: not a saved stance model (no model.json)")
-    try:
-        kind = json.loads(meta_path.read_text(encoding="utf-8"))["kind"]
-    except (ValueError, KeyError) as exc:
-        raise StanceError(f"{meta_path}: unreadable model description ({exc})") from None
+        raise StanceError(f"{folder}: not a saved stance model (no {MODEL_META})")
+    if expected is not None:
+        verify_model_files(folder, expected)
+    meta = files.read_json(meta_path, "the model description")
+    if not isinstance(meta, dict) or "kind" not in meta:
+        raise StanceError(f"{meta_path}: unreadable model description (no kind)")
+    recorded = meta.get("files")
+    if not isinstance(recorded, dict):
+        pickled = [p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES]
+        what = f" ({', '.join(pickled)}: a pickle, which runs code when loaded)" if pickled else ""
+        raise StanceError(f"{folder}: saved by an older stance without file hashes{what}; it is not loaded: "
+                          "train the run again")
+    verify_model_files(folder, recorded)
+    unlisted = sorted(set(model_files(folder)) - set(recorded) - {MODEL_META} - set(expected or {}))
+    if unlisted:
+        raise StanceError(f"{folder / unlisted[0]}: not among the files recorded when the model was saved; "
+                          "it is not loaded (remove it, or restore the run)")
+    kind = meta["kind"]
     if kind not in MODEL_BUILDERS:
         raise StanceError(f"{meta_path}: unknown model kind {kind!r}; known: {sorted(MODEL_BUILDERS)}")
-    return MODEL_BUILDERS[kind].load(Path(folder))
+    return MODEL_BUILDERS[kind].load(folder)

@@ -9,9 +9,8 @@ one-hot encoded so the classifier can learn per-actor baselines.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
@@ -138,9 +137,69 @@ def build(cfg: Any, task: str, seed: int) -> Pipeline:
     return Pipeline([("mark", TargetMarker(cfg.context_window)), ("features", features), ("clf", classifier)])
 
 
+def check_params(cfg: Any) -> None:
+    """Run scikit-learn's own parameter validation on the estimators this config builds.
+
+    Raises ValueError (pydantic turns it into a config error) with scikit-learn's message.
+    """
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    for task in ("framing", "stance"):
+        pipeline = build(cfg, task, seed=0)
+        for estimator in _estimators(pipeline):
+            validate = getattr(estimator, "_validate_params", None)
+            if validate is None or not hasattr(estimator, "_parameter_constraints"):
+                continue
+            try:
+                validate()
+            except InvalidParameterError as exc:
+                raise ValueError(str(exc).splitlines()[0]) from None
+
+
+def _estimators(estimator: Any) -> Iterator[Any]:
+    yield estimator
+    children = []
+    if isinstance(estimator, Pipeline):
+        children = [step for _, step in estimator.steps]
+    elif isinstance(estimator, FeatureUnion):
+        children = [part for _, part in estimator.transformer_list]
+    elif isinstance(estimator, ColumnTransformer):
+        children = [part for _, part, _ in estimator.transformers]
+    elif isinstance(estimator, CalibratedLinearSVM):
+        children = [LinearSVC(C=estimator.C, class_weight=estimator.class_weight, max_iter=estimator.max_iter,
+                              random_state=estimator.random_state)]
+    for child in children:
+        if isinstance(child, BaseEstimator):
+            yield from _estimators(child)
+
+
+MODEL_FILE = "model.skops"
+# Types outside scikit-learn's own that our pipelines hold; skops refuses every other type
+# (and never unpickles), so a replaced model file cannot run code on load.
+TRUSTED_TYPES = [
+    "stance.models.tfidf.TargetMarker",
+    "stance.models.tfidf.CalibratedLinearSVM",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+]
+
+
 def save(model: Pipeline, folder: Path) -> None:
-    joblib.dump(model, folder / "model.joblib")
+    import skops.io as sio
+
+    sio.dump(model, folder / MODEL_FILE)
 
 
 def load(folder: Path) -> Pipeline:
-    return joblib.load(folder / "model.joblib")
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    path = folder / MODEL_FILE
+    if not path.is_file():
+        raise StanceError(f"{path}: model file is missing")
+    try:
+        return sio.load(path, trusted=TRUSTED_TYPES)
+    except UntrustedTypesFoundException as exc:
+        raise StanceError(f"{path}: holds types stance does not trust ({exc}); it is not loaded") from None
+    except Exception as exc:  # noqa: BLE001 — skops raises many kinds on a damaged archive
+        raise StanceError(f"{path}: damaged model file ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None

@@ -82,6 +82,80 @@ def window_around_target(text: str, spans: Any, tokenizer: Any, budget: int) -> 
     return text[offsets[start][0]:offsets[end - 1][1]]
 
 
+def best_epoch_record(log_history: list[dict[str, Any]], epochs_planned: float,
+                      best_metric: float | None) -> dict[str, Any]:
+    """Which epoch's weights were kept (load_best_model_at_end keeps the first epoch with the
+    highest validation macro-F1), the score of every epoch, epochs that tied with the best, and
+    a warning when the best epoch is the last one trained: the model may be under-trained.
+
+    Returns {} when there was no validation split (the last epoch is then the model).
+    """
+    scores = [(float(e["epoch"]), float(e["eval_macro_f1"])) for e in log_history if "eval_macro_f1" in e]
+    if not scores:
+        return {}
+    top = max(score for _, score in scores)
+    best = next(epoch for epoch, score in scores if score == top)
+    last = scores[-1][0]
+    record: dict[str, Any] = {
+        "best_epoch": best, "val_macro_f1_by_epoch": {f"{epoch:g}": score for epoch, score in scores},
+        "best_epoch_ties": [epoch for epoch, score in scores if score == top and epoch != best],
+        "best_epoch_tie_break": "the earliest epoch (Trainer keeps the first best checkpoint)",
+        "epochs_planned": float(epochs_planned), "stopped_early": last < float(epochs_planned) - 1e-9,
+        "warnings": [],
+    }
+    if best == last and len(scores) > 1:
+        record["warnings"].append(f"the best epoch ({best:g}) is the last one trained: the model may be under-trained; "
+                                  "raise model.epochs")
+    elif best == last:
+        record["warnings"].append("only one epoch was evaluated: the best epoch could not be chosen")
+    return record
+
+
+def checkpoint_problem(folder: Path) -> str | None:
+    """Why a Trainer checkpoint folder cannot be resumed from (a file cut short by a crash or a
+    full disk), or None. Cheap: reads headers and indexes, not the tensors."""
+    import zipfile
+
+    from safetensors import safe_open
+
+    if not (folder / "trainer_state.json").is_file():
+        return "trainer_state.json is missing"
+    for path in sorted(folder.iterdir()):
+        try:
+            if path.suffix == ".json":
+                json.loads(path.read_text(encoding="utf-8"))
+            elif path.suffix == ".safetensors":
+                with safe_open(str(path), "pt") as handle:
+                    list(handle.keys())
+            elif path.suffix in (".pt", ".pth", ".bin"):
+                # torch.save writes a zip archive whose index is at the end: a cut file has none.
+                with zipfile.ZipFile(path) as archive:
+                    archive.namelist()
+        except Exception as exc:  # noqa: BLE001 — any failure to read means: not resumable
+            return f"{path.name} is damaged ({type(exc).__name__})"
+    if not any(folder.glob("*.safetensors")):
+        return "no model weights"
+    return None
+
+
+def usable_checkpoint(work_dir: Path, progress: Callable[[str], None] | None = None) -> str | None:
+    """The newest checkpoint in `work_dir` that is intact; damaged newer ones are removed, so a
+    crash while a checkpoint was written falls back to the one before (or to a fresh fit)."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    while work_dir.is_dir():
+        last = get_last_checkpoint(str(work_dir))
+        if last is None:
+            return None
+        problem = checkpoint_problem(Path(last))
+        if problem is None:
+            return last
+        if progress:
+            progress(f"{Path(last).name}: {problem}; discarded, falling back to the checkpoint before (or the start)")
+        shutil.rmtree(last)
+    return None
+
+
 class TransformerClassifier:
     """fit / predict / predict_proba / classes_ over a DataFrame with text (and target) columns."""
 
@@ -127,7 +201,6 @@ class TransformerClassifier:
         from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
                                   EarlyStoppingCallback, PrinterCallback, Trainer, TrainerCallback,
                                   TrainingArguments)
-        from transformers.trainer_utils import get_last_checkpoint
 
         from stance.models.pretrained import resolve_model_path
 
@@ -141,9 +214,9 @@ class TransformerClassifier:
         self.base_model_ = str(resolve_model_path(cfg.model))
 
         transformers.set_seed(self.seed)  # the new classification head is initialised from this seed
-        self.tokenizer_ = AutoTokenizer.from_pretrained(self.base_model_)
+        self.tokenizer_ = AutoTokenizer.from_pretrained(self.base_model_, trust_remote_code=False)
         model = AutoModelForSequenceClassification.from_pretrained(
-            self.base_model_, num_labels=len(self.classes_),
+            self.base_model_, trust_remote_code=False, num_labels=len(self.classes_),
             id2label={i: c for i, c in enumerate(self.classes_)}, label2id=index)
 
         train_ids = [index[c] for c in y]
@@ -208,7 +281,7 @@ class TransformerClassifier:
                           compute_loss_func=weighted_loss, compute_metrics=macro_f1 if has_eval else None,
                           callbacks=callbacks)
         trainer.remove_callback(PrinterCallback)  # epoch logs go to fit_info_ and `progress` instead
-        last = get_last_checkpoint(str(work_dir)) if work_dir.is_dir() else None
+        last = usable_checkpoint(work_dir, progress)
         if last and progress:
             progress(f"resuming from {Path(last).name}")
         output = trainer.train(resume_from_checkpoint=last)
@@ -219,6 +292,7 @@ class TransformerClassifier:
             "device": self.device_, "precision": self.precision_, "base_model": self.base_model_,
             "epochs_run": float(state.epoch or 0), "steps": int(state.global_step),
             "best_val_macro_f1": state.best_metric, "resumed_from": Path(last).name if last else None,
+            **best_epoch_record(state.log_history, cfg.epochs, state.best_metric),
             "train_seconds": float(output.metrics.get("train_runtime", float("nan"))),
             "examples_per_second": float(output.metrics.get("train_samples_per_second", float("nan"))),
             "log": [entry for entry in state.log_history],
@@ -268,15 +342,21 @@ def load(folder: Path, device: str = "auto") -> TransformerClassifier:
     import transformers
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    from stance import files
     from stance.config import TransformerModel
 
     quiet_transformers()
-    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    meta = files.read_json(folder / META_FILE, "the transformer model description")
     model = TransformerClassifier(TransformerModel.model_validate(meta["config"]), meta["task"], meta["seed"])
     model.classes_ = np.array(meta["classes"])
     model.base_model_ = meta["base_model"]
-    model.tokenizer_ = AutoTokenizer.from_pretrained(folder)
-    model.model_ = AutoModelForSequenceClassification.from_pretrained(folder)
+    # Weights only from safetensors (pickled .bin weights run code when loaded), and never code
+    # that ships with a model folder.
+    if not any(folder.glob("*.safetensors")):
+        raise StanceError(f"{folder}: no .safetensors weights; other weight formats are not loaded")
+    model.tokenizer_ = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+    model.model_ = AutoModelForSequenceClassification.from_pretrained(folder, use_safetensors=True,
+                                                                      trust_remote_code=False)
     model.device_ = pick_device(device)
     model.model_.to(model.device_).eval()
     return model
