@@ -35,18 +35,20 @@ _WORD = re.compile(r"\w+")
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{1,40}(?:,[^()\n]{1,30})?(?:\([^()]{1,30}\))?\s*[-–—]+\s+")
 
 
-def exact_key(text: str, min_words: int) -> int:
+def exact_key(text: str, min_words: int, words: list[str] | None = None) -> int:
     """64-bit key of a paragraph's words, lower-cased, without punctuation or a leading wire
     dateline; 0 when it has fewer than `min_words` words (short lines are too generic to tie
-    two stories together)."""
-    words = _WORD.findall(_DATELINE.sub("", text, count=1).lower())
+    two stories together). `words`: the text's lower-cased words, if already found."""
+    dateline = _DATELINE.match(text)
+    if dateline or words is None:
+        words = _WORD.findall(text[dateline.end() if dateline else 0:].lower())
     if len(words) < min_words:
         return 0
     return int.from_bytes(hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=8).digest(), "little") or 1
 
 
-def shingles(text: str, k: int) -> set[str]:
-    words = _WORD.findall(text.lower())
+def shingles(text: str, k: int, words: list[str] | None = None) -> set[str]:
+    words = _WORD.findall(text.lower()) if words is None else words
     if len(words) < k:
         return {" ".join(words)} if words else set()
     return {" ".join(words[i:i + k]) for i in range(len(words) - k + 1)}
@@ -136,9 +138,10 @@ class NearDuplicateIndex:
 
     def _add_slice(self, texts: Sequence[str]) -> None:
         first = len(self.shingles)
-        found = [shingles(t, self.cfg.shingle_words) for t in texts]  # strings: this slice only
+        words = [_WORD.findall(t.lower()) for t in texts]
+        found = [shingles(t, self.cfg.shingle_words, w) for t, w in zip(texts, words)]  # this slice only
         self.shingles.extend(shingle_hashes(f) for f in found)
-        self.exact.extend(exact_key(t, self.cfg.exact_min_words) for t in texts)
+        self.exact.extend(exact_key(t, self.cfg.exact_min_words, w) for t, w in zip(texts, words))
         usable = [k for k, f in enumerate(found) if len(f) >= self.cfg.min_shingles]
         if not usable:
             return

@@ -63,6 +63,11 @@ _MOJIBAKE = (f"[\u00c2-\u00f4][{_CONTINUATION}]"
 _FTFY_TRIGGER = re.compile(f"[{_FTFY_CLASS}]|{_MOJIBAKE}")
 # Where a whitespace-free run needs work: entities, invisible characters, or what ftfy acts on.
 _TRIGGER = re.compile(f"[&{_INVISIBLE_CLASS}{_FTFY_CLASS}]|{_MOJIBAKE}")
+# Cheap pre-checks (a plain character class scans far faster than the pairs above): an ASCII
+# text needs work only for '&' or a control character; any other only if it holds a character
+# that can start a trigger.
+_ASCII_TRIGGER = re.compile(r"[&\x00-\x08\x0e-\x1b\x7f]")
+_TRIGGER_START = re.compile(f"[&{_INVISIBLE_CLASS}{_FTFY_CLASS}\u00c2-\u00f4\u0420\u0421\u0432]")
 # A text that is not in NFC: every non-ASCII run is looked at (NFC is decided per piece).
 _TRIGGER_NOT_NFC = re.compile(r"[&\x00-\x08\x0e-\x1b\x7f-\x84\x86-\U0010ffff]")
 _SPACE = re.compile(r"\s")
@@ -153,9 +158,16 @@ def _map_end(blocks, ends, x: int, a: int, b: int) -> int:
 
 def normalize(source: str) -> Normalized:
     """The cleaned text of `source` and its offset map (see the module docstring)."""
-    trigger = _TRIGGER if source.isascii() or unicodedata.is_normalized("NFC", source) else _TRIGGER_NOT_NFC
-    if trigger.search(source) is None:
-        return Normalized(source)
+    if source.isascii():
+        if _ASCII_TRIGGER.search(source) is None:
+            return Normalized(source)
+        trigger = _TRIGGER
+    elif unicodedata.is_normalized("NFC", source):
+        if _TRIGGER_START.search(source) is None or _TRIGGER.search(source) is None:
+            return Normalized(source)
+        trigger = _TRIGGER
+    else:
+        trigger = _TRIGGER_NOT_NFC
     out: list[str] = []
     blocks: list[tuple[int, int, int, int]] = []
     n = 0  # length of the normalised text so far
