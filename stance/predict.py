@@ -33,6 +33,7 @@ from stance.corpus.ingest import ingest
 from stance.errors import StanceError, cli_entry
 from stance.models import load_model
 from stance.runs import file_sha256, is_run_dir, now
+from stance.train import aligned_proba
 
 FEATURES = ["text", "target", "target_spans"]
 KEEP = ["paragraph_id", "doc_id", "outlet", "date", "cluster_id", "target"]
@@ -45,7 +46,39 @@ def load_run_model(run_dir: Path) -> tuple[TrainConfig, dict[str, Any], Any]:
     if record.get("status") != "complete":
         raise StanceError(f"{run_dir}: the run is not complete; finish it with stance.train --resume")
     cfg = load_config(run_dir / "config.yaml")
-    return cfg, record, load_model(run_dir / record["primary_model"])
+    classes = cfg.label_schema.classes_for(cfg.task)
+    units = ensemble_units(cfg, record)
+    if len(units) > 1:
+        return cfg, record, FoldEnsemble([load_model(run_dir / record["models"][u]) for u in units], classes)
+    return cfg, record, FoldEnsemble([load_model(run_dir / record["primary_model"])], classes)
+
+
+def ensemble_units(cfg: TrainConfig, record: dict[str, Any]) -> list[str]:
+    """The fits that label new data: for a cross-validated run every fold of repeat 0 with the
+    first model seed (the same fits whose out-of-fold predictions are the report's calibration
+    set), else the first fit alone."""
+    if cfg.split.method != "kfold":
+        return [Path(record["primary_model"]).parent.name]
+    first_seed = record["seeds"][0]
+    return [u for u in record.get("models", {}) if u.startswith("r0-") and u.endswith(f"-s{first_seed}")]
+
+
+class FoldEnsemble:
+    """Averages the probabilities of one or more fitted models over the schema's classes.
+
+    Each member's output is aligned to `classes` first (0 for a class the member never saw), so
+    the columns never depend on which classes a fold happened to see."""
+
+    def __init__(self, models: list[Any], classes: list[str]):
+        self.models = models
+        self.classes_ = np.asarray(classes)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        classes = [str(c) for c in self.classes_]
+        return np.mean([aligned_proba(m, X, classes) for m in self.models], axis=0)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
 def corpus_fingerprint(path: Path) -> str:
