@@ -859,7 +859,8 @@ def report(items: list[str], out: Path | None = None, predictions: str | None = 
     if external:
         if items:
             raise StanceError("--external reports on a predictions table; give no run or config with it")
-        out = out or Path("reports") / Path(external).stem
+        name = Path(external).stem
+        out = out or Path("reports") / name
         out.mkdir(parents=True, exist_ok=True)
         result, summary = report_external(external, calibration, audit, task, out, settings, say, progress)
         results = [result]
@@ -872,7 +873,8 @@ def report(items: list[str], out: Path | None = None, predictions: str | None = 
         if audit and len(runs) > 1:
             raise StanceError("--audit applies to one run; give one run with it")
         first = load_config(runs[0] / "config.yaml")
-        out = out or Path("reports") / first.name
+        name = first.name
+        out = out or Path("reports") / name
         out.mkdir(parents=True, exist_ok=True)
         results, summary = [], []
         for run in runs:
@@ -896,7 +898,7 @@ def report(items: list[str], out: Path | None = None, predictions: str | None = 
                                  "status is ok and its interval excludes 0."})
     extra, notes = comparable_compare_figures(compare_dir, results)
     summary += notes
-    title = f"stance report: {out.name}"
+    title = f"stance report: {name}"
     files.write_text(out / "index.html", html_page(title, summary, sections, extra))
     say(f"wrote {out}/index.html, estimates.csv, differences.csv and {sum(s['stem'] is not None for s in sections)} figures")
     return out
