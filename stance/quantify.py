@@ -173,6 +173,9 @@ class Quantifier:
 
         self.full = {m: fitted(m, cal_true, cal_pred, cal_proba) for m in ("ACC", "PACC")}
         self.matrices = self._resampled_matrices(cal_true, cal_pred, cal_proba)
+        # Unclipped solutions of M p = q for every resample; the pseudo-inverse equals the inverse
+        # where M is regular and gives the least-squares solution where a resample made it singular.
+        self.inverses = {m: np.linalg.pinv(a) for m, a in self.matrices.items()}
         # A class (nearly) absent from calibration has no estimated error rates: QuaPy then
         # assumes it is never confused (an identity column), which yields confident nonsense.
         self.base_status, self.base_reason = {}, {}
@@ -254,10 +257,7 @@ class Quantifier:
                 warnings.simplefilter("ignore")
                 given = np.asarray(self.classes)[proba.argmax(axis=1)] if m == "ACC" else proba
                 point = np.asarray(self.full[m].aggregate(given), dtype=float)
-                try:
-                    reps = np.linalg.solve(self.matrices[m], means[:, :, None])[:, :, 0]
-                except np.linalg.LinAlgError:
-                    reps = np.stack([np.linalg.lstsq(M, q, rcond=None)[0] for M, q in zip(self.matrices[m], means)])
+                reps = (self.inverses[m] @ means[:, :, None])[:, :, 0]
             lo = np.clip(np.nanpercentile(reps, tail, axis=0), 0, 1)
             hi = np.clip(np.nanpercentile(reps, 100 - tail, axis=0), 0, 1)
             lo, hi = np.minimum(lo, point), np.maximum(hi, point)
@@ -316,21 +316,21 @@ def worst(*statuses: str) -> str:
 
 
 def difference(a: Estimate, b: Estimate, j: int, level: float = 0.95,
-               method: str = "PACC") -> tuple[float, float, float]:
-    """Difference a - b of class j's share, with a (level) interval.
+               kind: str = "bootstrap") -> tuple[float, float, float]:
+    """Difference a - b of column j (a class share, or net stance), with a (level) interval.
 
-    Bootstrap methods: percentile interval of the replicate differences (aligned replicates
-    share the calibration resample). CC: Newcombe's hybrid score interval for two independent
-    proportions. PPI: normal interval from the two independent standard errors.
+    kind "bootstrap": percentile interval of the replicate differences (aligned replicates share
+    the calibration resample); "newcombe": Newcombe's hybrid score interval for two independent
+    proportions (for CC shares); "normal": from the two independent standard errors (PPI).
     """
     d = float(a.estimate[j] - b.estimate[j])
-    if method == "CC" or a.replicates is None and a.se is None:
+    if kind == "newcombe":
         n_a, n_b = a.extra["n"], b.extra["n"]
-        la, ha = wilson(a.estimate[j] * n_a, n_a, level)
-        lb, hb = wilson(b.estimate[j] * n_b, n_b, level)
-        pa, pb = a.estimate[j], b.estimate[j]
+        pa, pb = float(np.clip(a.estimate[j], 0, 1)), float(np.clip(b.estimate[j], 0, 1))
+        la, ha = wilson(pa * n_a, n_a, level)
+        lb, hb = wilson(pb * n_b, n_b, level)
         return d, float(d - np.sqrt((pa - la) ** 2 + (hb - pb) ** 2)), float(d + np.sqrt((ha - pa) ** 2 + (pb - lb) ** 2))
-    if a.replicates is not None and b.replicates is not None:
+    if kind == "bootstrap":
         reps = a.replicates[:, j] - b.replicates[:, j]
         tail = (1 - level) / 2 * 100
         return d, float(np.percentile(reps, tail)), float(np.percentile(reps, 100 - tail))
@@ -389,13 +389,17 @@ def app_coverage(classes: Sequence[str], y: Sequence[str], proba: np.ndarray, ca
         if kdey:
             from quapy.method._kdey import KDEyML
 
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                q = KDEyML(_Fitted(classes), fit_classifier=False, val_split=None, random_state=0)
-                q.aggregation_fit(proba[cal], y[cal])
-                point = np.asarray(q.aggregate(proba[target]), dtype=float)
             nan = np.full(len(classes), np.nan)
-            results["KDEy"] = Estimate(point, nan, nan.copy(), [OK] * len(classes), [""] * len(classes))
+            if all((y[cal] == c).any() for c in classes):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    q = KDEyML(_Fitted(classes), fit_classifier=False, val_split=None, random_state=0)
+                    q.aggregation_fit(proba[cal], y[cal])
+                    point = np.asarray(q.aggregate(proba[target]), dtype=float)
+                results["KDEy"] = Estimate(point, nan, nan.copy(), [OK] * len(classes), [""] * len(classes))
+            else:  # KDEy needs every class in the calibration set
+                results["KDEy"] = Estimate(nan, nan.copy(), nan.copy(), [NOT_ESTIMABLE] * len(classes),
+                                           ["a class without calibration items"] * len(classes))
         for method, r in results.items():
             for j, c in enumerate(classes):
                 rows.append({"rep": rep, "method": method, "class": c, "true": truth[j], "estimate": r.estimate[j],

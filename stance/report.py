@@ -280,10 +280,11 @@ class GroupEstimator:
                 if status == NOT_ESTIMABLE:
                     d = low = high = np.nan
                 else:
-                    kind = "CC" if method == "CC" and c != NET else method
+                    kind = ("newcombe" if method == "CC" and c != NET else "normal" if method == "PPI"
+                            else "bootstrap")
                     d, low, high = difference(ra, rb, j, self.settings.level, kind)
-                    if c != NET and method != "CC":  # no finer than counting the two groups resolves
-                        _, nl, nh = difference(ra, rb, j, self.settings.level, "CC")
+                    if c != NET and kind != "newcombe":  # no finer than counting the two groups resolves
+                        _, nl, nh = difference(ra, rb, j, self.settings.level, "newcombe")
                         low, high = min(low, nl), max(high, nh)
                     low, high = max(low, -1.0 if c != NET else -2.0), min(high, 1.0 if c != NET else 2.0)
                 rows.append({**base, "class": c, "method": method, "difference": _num(d), "low": _num(low),
@@ -411,7 +412,8 @@ def distribution_figure(est: pd.DataFrame, classes: list[str], stem: Path, metho
         for i, o in enumerate(outlets):
             r = main.loc[o]
             if r["status"] == NOT_ESTIMABLE or pd.isna(r["estimate"]):
-                ax.text(0.5, i, "not estimable", ha="center", va="center", fontsize=6, color="0.35", style="italic")
+                ax.text(1.0, i + 0.28, "not estimable", ha="right", va="center", fontsize=5.5, color="0.35",
+                        style="italic")
                 continue
             ok = r["status"] == OK
             ax.hlines(i, r["low"], r["high"], color=color if ok else GREY, linewidth=1.4 if ok else 1.0,
@@ -476,7 +478,8 @@ def net_stance_figure(est: pd.DataFrame, stem: Path, actors: list[str], method: 
     ax.tick_params(length=0)
     mappable = matplotlib.cm.ScalarMappable(norm=matplotlib.colors.Normalize(-1, 1), cmap=cmap)
     fig.colorbar(mappable, ax=ax, label=f"favourable − unfavourable ({method})", shrink=0.8)
-    ax.set_title("Net stance toward each actor (95% CI, n); grey hatched: unreliable")
+    ax.set_title("Net stance toward each actor: estimate, [95% CI], n\n"
+                 "grey hatched: unreliable · crossed: not estimable · dash: no paragraphs", fontsize=7)
     save_figure(fig, stem)
     return net
 
@@ -500,7 +503,7 @@ def trend_figure(est: pd.DataFrame, classes: list[str], stem: Path, method: str,
             color = PALETTE[k % len(PALETTE)]
             pc = part[part["class"] == c].sort_values("period")
             xs = np.array([x[p] for p in pc["period"]]) + (k - (len(classes) - 1) / 2) * 0.08
-            ax.plot(xs, pc["estimate"].to_numpy(float), color=color, linewidth=0.8, label=c)
+            ax.plot(xs, pc["estimate"].to_numpy(float), color=color, linewidth=0.6, alpha=0.45, label=c)
             for xi, r in zip(xs, pc.itertuples()):
                 if r.status == NOT_ESTIMABLE or pd.isna(r.estimate):
                     ax.plot(xi, 0.02, marker="x", color=GREY, markersize=3)
@@ -758,7 +761,9 @@ def summary_lines(result: dict[str, Any], settings: Settings, limit: int = 12) -
     mine = est[(est["method"] == method) & (est["dimension"] == "outlet")]
     refused = mine[mine["status"] == NOT_ESTIMABLE]
     for (c, reason), part in refused.groupby(["class", "reason"], sort=True):
-        lines.append(f"{task}: {c} shares ({method}) are not estimable for {part['group'].nunique()} group(s): {reason}.")
+        what = "net stance" if c == NET else f"{c} shares"
+        lines.append(f"{task}: {what} ({method}) are not estimable for {part['group'].nunique()} outlet group(s): "
+                     f"{reason}.")
     if len(mine):
         flagged = mine[mine["status"] == UNRELIABLE]
         widths = (mine["high"] - mine["low"]).dropna()
