@@ -53,6 +53,7 @@ METHODS = ("CC", "ACC", "PACC")
 DEFAULT_METHOD = "PACC"
 OK, UNRELIABLE, NOT_ESTIMABLE = "ok", "unreliable", "not_estimable"
 _RANK = {OK: 0, UNRELIABLE: 1, NOT_ESTIMABLE: 2}
+MIN_AUDIT_NORMAL = 30  # PPI's interval is a normal approximation: with fewer audit items it undercovers
 
 
 @dataclass(frozen=True)
@@ -307,6 +308,9 @@ def ppi_estimate(classes: Sequence[str], audit_true: Sequence[str], audit_proba:
         low, high = np.clip(low, 0, 1), np.clip(high, 0, 1)
         low, high = _floor(est, low, high, n, settings.level)
     status, reason = [OK] * d, [""] * d
+    if n_audit < MIN_AUDIT_NORMAL:
+        status, reason = [UNRELIABLE] * d, [f"{n_audit} audit items in this group: the normal-theory interval "
+                                            f"needs about {MIN_AUDIT_NORMAL} to hold its level"] * d
     _flag(est, low, high, n, settings, status, reason)
     return Estimate(est, low, high, status, reason, se=se, extra={"n_audit": n_audit, "n": n})
 
@@ -353,7 +357,7 @@ def prevalence(classes: Sequence[str], cal_true: Sequence[str], cal_proba: np.nd
 
 def app_coverage(classes: Sequence[str], y: Sequence[str], proba: np.ndarray, calibration_size: int,
                  sample_size: int, reps: int, seed: int = 0, audit_size: int | None = None,
-                 settings: Settings = Settings(n_boot=200), kdey: bool = False) -> "pd.DataFrame":
+                 settings: Settings = Settings(n_boot=200), kdey: int = 0) -> "pd.DataFrame":
     """Validity of every method under the artificial-prevalence protocol (APP).
 
     From a pool of labelled items with out-of-sample probabilities (`y`, `proba` (n, classes)),
@@ -361,7 +365,8 @@ def app_coverage(classes: Sequence[str], y: Sequence[str], proba: np.ndarray, ca
     own class shares), then a target sample of `sample_size` items from the rest whose class
     shares are drawn uniformly from the simplex (Dirichlet(1)), and estimates them with CC, ACC,
     PACC, PPI (an audit of `audit_size` random items of the target sample, default
-    min(calibration_size, sample_size // 2)) and optionally QuaPy's KDEyML (point estimate only).
+    min(calibration_size, sample_size // 2)) and, in the first `kdey` replicates, QuaPy's KDEyML
+    (point estimate only; it is slow).
     Returns one row per (replicate, method, class): true share, estimate, low, high, status.
     """
     import pandas as pd
@@ -386,7 +391,7 @@ def app_coverage(classes: Sequence[str], y: Sequence[str], proba: np.ndarray, ca
         results = Quantifier(classes, y[cal], proba[cal], run).estimate(proba[target])
         audit = rng.choice(len(target), audit_size, replace=False)
         results["PPI"] = ppi_estimate(classes, y[target][audit], proba[target][audit], proba[target], run)
-        if kdey:
+        if rep < kdey:
             from quapy.method._kdey import KDEyML
 
             nan = np.full(len(classes), np.nan)

@@ -518,9 +518,11 @@ def trend_figure(est: pd.DataFrame, classes: list[str], stem: Path, method: str,
         ax.grid(axis="y", color="0.92", linewidth=0.5)
     for ax in axes.flat[len(panels):]:
         ax.set_visible(False)
-    for ax in axes[-1]:
+    step = -(-len(periods) // 12)  # at most 12 labels per axis; every period keeps its tick
+    for ax in axes.flat:
         ax.set_xticks(range(len(periods)))
-        ax.set_xticklabels(periods, rotation=45, ha="right", fontsize=6)
+        ax.set_xticklabels([p if i % step == 0 else "" for i, p in enumerate(periods)], rotation=45, ha="right",
+                           fontsize=6)
     for ax in axes[:, 0]:
         ax.set_ylabel(f"share ({method})")
     handles = [plt.Line2D([], [], color=PALETTE[k % len(PALETTE)], marker="o", markersize=3, label=c)
@@ -774,10 +776,9 @@ def summary_lines(result: dict[str, Any], settings: Settings, limit: int = 12) -
     shown = diff[(diff["method"] == method) & (diff["status"] == OK) & diff["low"].notna()]
     clear = shown[(shown["low"] > 0) | (shown["high"] < 0)]
     clear = clear.reindex(clear["difference"].abs().sort_values(ascending=False).index)
-    what = "net stance" if task == "stance" else "share"
     for r in clear.head(limit).rename(columns={"class": "cls"}).itertuples():
         about = f" toward {r.target}" if r.target else ""
-        label = "net stance" if r.cls == NET else f"{r.cls} {what}"
+        label = "net stance" if r.cls == NET else f"{r.cls} share"
         lines.append(f"{task}: {r.group_a} vs {r.group_b}{about}: {label} differs by {r.difference:+.2f} "
                      f"[{r.low:+.2f}, {r.high:+.2f}] ({method}, 95% CI excludes 0).")
     if len(clear) > limit:
