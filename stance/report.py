@@ -762,17 +762,30 @@ def summary_lines(result: dict[str, Any], settings: Settings, limit: int = 12) -
     lines = []
     mine = est[(est["method"] == method) & (est["dimension"] == "outlet")]
     refused = mine[mine["status"] == NOT_ESTIMABLE]
-    for (c, reason), part in refused.groupby(["class", "reason"], sort=True):
-        what = "net stance" if c == NET else f"{c} shares"
-        lines.append(f"{task}: {what} ({method}) are not estimable for {part['group'].nunique()} outlet group(s): "
-                     f"{reason}.")
+    # One line per kind of reason (the counts in it vary by group: give their range).
+    kinds = refused["reason"].str.replace(r"^\d+", "N", regex=True)
+    for kind, part in refused.groupby(kinds, sort=True):
+        counts = part["reason"].str.extract(r"^(\d+)")[0].dropna().astype(int)
+        reason = kind.replace("N", f"{counts.min()}" if counts.min() == counts.max() else
+                              f"{counts.min()} to {counts.max()}", 1) if len(counts) else kind
+        labels = ", ".join("net stance" if c == NET else c for c in dict.fromkeys(part["class"]))
+        lines.append(f"{task}: {labels} ({method}) not estimable for {part['group'].nunique()} of "
+                     f"{mine['group'].nunique()} outlet groups: {reason}.")
     if len(mine):
         flagged = mine[mine["status"] == UNRELIABLE]
         widths = (mine["high"] - mine["low"]).dropna()
-        lines.append(f"{task}: {len(flagged)} of {len(mine)} {method} outlet estimates are unreliable (interval wider "
-                     f"than {settings.max_width:g} or fewer than {settings.min_n} paragraphs) and are greyed in the "
-                     f"figures; median interval width {widths.median():.2f}." if len(widths) else
-                     f"{task}: no {method} outlet estimate could be made.")
+        lines.append(f"{task}: of {len(mine)} {method} outlet estimates, {int((mine['status'] == OK).sum())} are ok, "
+                     f"{len(flagged)} unreliable (interval wider than {settings.max_width:g}, fewer than "
+                     f"{settings.min_n} paragraphs or a small audit; greyed in the figures) and {len(refused)} not "
+                     f"estimable" + (f"; median interval width {widths.median():.2f}." if len(widths) else "."))
+    overall = est[(est["method"] == method) & (est["dimension"] == "all")]
+    for target, part in overall.groupby("target", sort=True):
+        cells = [f"{'net stance' if r.cls == NET else r.cls} " + (
+            "not estimable" if r.status == NOT_ESTIMABLE else
+            f"{r.estimate:.2f} [{r.low:.2f}, {r.high:.2f}]" + ("" if r.status == OK else " (unreliable)"))
+            for r in part.rename(columns={"class": "cls"}).itertuples()]
+        lines.append(f"{task}: all outlets{' toward ' + target if target else ''} (n={int(part['n'].max())}, "
+                     f"{method}): " + "; ".join(cells) + ".")
     shown = diff[(diff["method"] == method) & (diff["status"] == OK) & diff["low"].notna()]
     clear = shown[(shown["low"] > 0) | (shown["high"] < 0)]
     clear = clear.reindex(clear["difference"].abs().sort_values(ascending=False).index)

@@ -2,6 +2,7 @@
 predictions, differences, sparse classes and a small coverage simulation."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -50,7 +51,8 @@ def test_q17_a_class_the_calibration_set_lacks_gets_no_corrected_share(q17_repor
     assert corrected["estimate"].isna().all()
     assert corrected["reason"].str.contains("calibration items of this class").all()
     html = (out / "index.html").read_text()
-    assert "pro-Russia shares (PACC) are not estimable" in html
+    assert re.search(r"<li>framing: [^<]*pro-Russia[^<]* \(PACC\) not estimable for (\d+) of \1 outlet groups: "
+                     r"[^<]*calibration items", html)
     assert "Highest pro-Russia" not in html
 
 
@@ -233,3 +235,27 @@ def test_seeds_stance_run_reports_without_error(tmp_path):
     est = pd.read_csv(tmp_path / "reports" / "st" / "estimates.csv")
     net = est[(est["class"] == "net") & (est["method"] == "PACC")]
     assert len(net) and (tmp_path / "reports" / "st" / "stance-net_stance.png").is_file()
+
+
+def test_periods_are_months_or_quarters_and_labelled_as_such():
+    sparse = pd.Series(["2024-01-05", "2024-02-11", "2024-04-02", "2024-08-30"] * 5)
+    labels, unit = report_module.period_labels(sparse)
+    assert unit == "quarter" and sorted(set(labels)) == ["2024Q1", "2024Q2", "2024Q3"]
+    dense = pd.Series([f"2024-{m:02d}-{d:02d}" for m in (1, 2, 3) for d in range(1, 29) for _ in range(2)])
+    labels, unit = report_module.period_labels(dense)
+    assert unit == "month" and sorted(set(labels)) == ["2024-01", "2024-02", "2024-03"]
+
+
+def test_compare_figures_are_shown_only_for_the_same_task_and_data(q17_report, tmp_path):
+    run, _ = q17_report
+    from stance.figures import new_figure, save_figure
+
+    for folder, runs in (("same", [run.name]), ("other", [run.name, "someone-else-1234abcd"])):
+        (tmp_path / "compare" / folder).mkdir(parents=True)
+        pd.DataFrame({"run": runs, "task": "framing"}).to_csv(tmp_path / "compare" / folder / "runs.csv", index=False)
+        fig, _ = new_figure()
+        save_figure(fig, tmp_path / "compare" / folder / f"curve-{folder}")
+    out = report_module.report([str(run)], tmp_path / "r", n_boot=50, compare_dir=tmp_path / "compare", say=QUIET)
+    html = (out / "index.html").read_text()
+    assert "curve-same" in html and "curve-other" not in html
+    assert "compare/other are left out" in html
