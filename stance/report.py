@@ -387,6 +387,7 @@ def gold_shares(gold: pd.DataFrame | None, classes: list[str], task: str) -> pd.
 # ------------------------------------------------------------------ figures (drawn from estimates.csv only)
 
 GREY = "0.6"
+MAX_PANELS = 12  # small multiples beyond this are unreadable on a page; the CSV has every outlet
 
 
 def _label(outlet: str, n: Any) -> str:
@@ -409,17 +410,19 @@ def distribution_figure(est: pd.DataFrame, classes: list[str], stem: Path, metho
         main = part[part["method"] == method].set_index("outlet").reindex(outlets)
         cc = part[part["method"] == "CC"].set_index("outlet")["estimate"].reindex(outlets)
         gold = part[part["method"] == "gold"].set_index("outlet")["estimate"].reindex(outlets)
-        for i, o in enumerate(outlets):
-            r = main.loc[o]
-            if r["status"] == NOT_ESTIMABLE or pd.isna(r["estimate"]):
-                ax.text(1.0, i + 0.28, "not estimable", ha="right", va="center", fontsize=5.5, color="0.35",
-                        style="italic")
+        blank = (main["status"] == NOT_ESTIMABLE) | main["estimate"].isna()
+        for i in np.flatnonzero(blank.to_numpy()):
+            ax.text(1.0, i + 0.28, "not estimable", ha="right", va="center", fontsize=5.5, color="0.35",
+                    style="italic")
+        for ok in (True, False):
+            keep = (~blank & ((main["status"] == OK) == ok)).to_numpy()
+            if not keep.any():
                 continue
-            ok = r["status"] == OK
-            ax.hlines(i, r["low"], r["high"], color=color if ok else GREY, linewidth=1.4 if ok else 1.0,
-                      linestyles="solid" if ok else (0, (2, 1)))
-            ax.plot(r["estimate"], i, "o", markersize=4, markerfacecolor=color if ok else "white",
-                    markeredgecolor=color if ok else GREY)
+            shade = color if ok else GREY
+            ax.hlines(y[keep], main["low"].to_numpy(float)[keep], main["high"].to_numpy(float)[keep], color=shade,
+                      linewidth=1.4 if ok else 1.0, linestyles="solid" if ok else (0, (2, 1)))
+            for value, i in zip(main["estimate"].to_numpy(float)[keep], y[keep]):
+                ax.plot(value, i, "o", markersize=4, markerfacecolor=color if ok else "white", markeredgecolor=shade)
         ax.plot(cc.to_numpy(float), y, "o", markerfacecolor="none", markeredgecolor="0.3", markersize=2.5,
                 markeredgewidth=0.6)
         ax.plot(gold.to_numpy(float), y, "x", color="0.1", markersize=3.5)
@@ -489,7 +492,9 @@ def trend_figure(est: pd.DataFrame, classes: list[str], stem: Path, method: str,
     Periods are labelled as what they are (2024Q1 for quarters, 2024-03 for months)."""
     rows = est[est["dimension"].isin(["period", "outlet-period"]) & (est["method"] == method)]
     periods = sorted(rows["period"].unique())
-    panels = [ALL] + sorted(set(rows["outlet"]) - {ALL})
+    sizes = rows[rows["outlet"] != ALL].drop_duplicates(["outlet", "period"]).groupby("outlet")["n"].sum()
+    largest = sizes.sort_values(ascending=False, kind="stable").index[:MAX_PANELS - 1]
+    panels = [ALL] + sorted(largest)
     ncols = min(4, len(panels))
     nrows = -(-len(panels) // ncols)
     with plt.rc_context(STYLE):
@@ -504,15 +509,19 @@ def trend_figure(est: pd.DataFrame, classes: list[str], stem: Path, method: str,
             pc = part[part["class"] == c].sort_values("period")
             xs = np.array([x[p] for p in pc["period"]]) + (k - (len(classes) - 1) / 2) * 0.08
             ax.plot(xs, pc["estimate"].to_numpy(float), color=color, linewidth=0.6, alpha=0.45, label=c)
-            for xi, r in zip(xs, pc.itertuples()):
-                if r.status == NOT_ESTIMABLE or pd.isna(r.estimate):
-                    ax.plot(xi, 0.02, marker="x", color=GREY, markersize=3)
+            blank = ((pc["status"] == NOT_ESTIMABLE) | pc["estimate"].isna()).to_numpy()
+            if blank.any():
+                ax.plot(xs[blank], np.full(blank.sum(), 0.02), "x", color=GREY, markersize=3, linestyle="none")
+            for ok in (True, False):
+                keep = ~blank & ((pc["status"] == OK).to_numpy() == ok)
+                if not keep.any():
                     continue
-                ok = r.status == OK
-                ax.vlines(xi, r.low, r.high, color=color if ok else GREY, linewidth=0.8 if ok else 0.5,
-                          alpha=1 if ok else 0.7)
-                ax.plot(xi, r.estimate, "o", markersize=2.5, markerfacecolor=color if ok else "white",
-                        markeredgecolor=color if ok else GREY, markeredgewidth=0.6)
+                est = pc["estimate"].to_numpy(float)[keep]
+                ax.errorbar(xs[keep], est, yerr=[est - pc["low"].to_numpy(float)[keep],
+                                                 pc["high"].to_numpy(float)[keep] - est],
+                            fmt="o", markersize=2.5, color=color if ok else GREY, ecolor=color if ok else GREY,
+                            elinewidth=0.8 if ok else 0.5, markerfacecolor=color if ok else "white",
+                            markeredgecolor=color if ok else GREY, markeredgewidth=0.6, alpha=1 if ok else 0.7)
         ax.set_title(f"{outlet} (n={int(n)})", fontsize=7)
         ax.set_ylim(0, 1)
         ax.grid(axis="y", color="0.92", linewidth=0.5)
@@ -530,7 +539,8 @@ def trend_figure(est: pd.DataFrame, classes: list[str], stem: Path, method: str,
     handles.append(plt.Line2D([], [], color=GREY, marker="o", markerfacecolor="white", markersize=3,
                               label="unreliable"))
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False, fontsize=6)
-    fig.suptitle(f"Shares per {unit}, by outlet ({method}, 95% CI)", fontsize=8)
+    left_out = f"; the {len(largest)} largest of {len(sizes)} outlets, all in the CSV" if len(sizes) > len(largest) else ""
+    fig.suptitle(f"Shares per {unit}, by outlet ({method}, 95% CI{left_out})", fontsize=8)
     save_figure(fig, stem)
     return rows
 
