@@ -398,8 +398,8 @@ def distribution_figure(est: pd.DataFrame, classes: list[str], stem: Path, metho
     """One panel per class, one row per outlet: the corrected share (`method`) with its 95% interval,
     naive classify-and-count (open circle) and gold where labelled (x). Unreliable estimates are
     grey and hollow; not-estimable ones are marked, never drawn as a value."""
-    rows = est[est["dimension"] == "outlet"]
-    outlets = sorted(rows["outlet"].unique(), reverse=True)
+    rows = est[est["dimension"].isin(["outlet", "all"])]
+    outlets = sorted(set(rows["outlet"]) - {ALL}, reverse=True) + [ALL]  # all outlets together on top
     n_of = rows.groupby("outlet")["n"].max()
     y = np.arange(len(outlets))
     fig, axes = new_figure(1.4 + 1.55 * len(classes), 1.1 + 0.3 * len(outlets), ncols=len(classes))

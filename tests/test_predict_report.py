@@ -133,7 +133,7 @@ def test_report_writes_every_figure_with_its_numbers(trained, tmp_path, monkeypa
     # The points drawn are exactly the PACC estimates of estimates.csv (not-estimable ones are not drawn).
     estimates = pd.read_csv(out / "estimates.csv")
     assert list(estimates.columns[:16]) == report_module.ESTIMATE_COLUMNS
-    pacc = estimates[(estimates["method"] == "PACC") & (estimates["dimension"] == "outlet")]
+    pacc = estimates[(estimates["method"] == "PACC") & estimates["dimension"].isin(["outlet", "all"])]
     drawn_points = sorted(round(float(line.get_xdata()[0]), 9) for ax in drawn["distribution"].axes
                           for line in ax.lines if line.get_marker() == "o" and line.get_markersize() == 4
                           and len(line.get_xdata()) == 1)
