@@ -5,10 +5,11 @@
 
 For each labelled data set, out-of-sample probabilities come from the data set's own config
 (TF-IDF + logistic regression): 5-fold cross-validation grouped by story cluster, or for
-NewsMTSC the given files (trained on train.jsonl, the pool is both dev files). Then, per
-calibration size m and sample size n, each replicate draws m calibration items at random, and a
-target sample of n items from the rest with class shares drawn uniformly from the simplex (the
-artificial-prevalence protocol of the quantification literature), and estimates its shares with
+NewsMTSC the given files (trained on train.jsonl, the pool is both dev files); the pool is cached
+in build/coverage-pools/. Then, per calibration size m and sample size n, each replicate draws m
+calibration items at random, and a target sample of n items from the rest, without replacement,
+with class shares drawn uniformly from the simplex (the artificial-prevalence protocol of the
+quantification literature), and estimates its shares with
 CC, ACC, PACC (stance.quantify, as the report does), PPI++ (an audit of min(m, n/2) random items
 of the target sample) and QuaPy's KDEyML (point estimate only, in the first --kdey-reps
 replicates: it is slow). Printed per data set, m, n and method: bias, mean absolute error, empirical coverage of the nominal 95% intervals (all
@@ -48,7 +49,18 @@ DATA = {"example": ("configs/base.yaml", ["split.method=kfold", "split.folds=5",
 
 
 def pool(name: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """(classes, gold labels, out-of-sample probabilities) for one data set."""
+    """(classes, gold labels, out-of-sample probabilities) for one data set, cached in build/."""
+    cache = REPO / "build" / "coverage-pools" / f"{name}.npz"
+    if cache.is_file():
+        saved = np.load(cache, allow_pickle=False)
+        return [str(c) for c in saved["classes"]], saved["y"].astype(str), saved["proba"]
+    classes, y, proba = fit_pool(name)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, classes=np.asarray(classes), y=y.astype(str), proba=proba)
+    return classes, y, proba
+
+
+def fit_pool(name: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     path, overrides = DATA[name]
     cfg = load_config(REPO / path, overrides)
     if cfg.model.kind == "tfidf" and cfg.model.tune:  # one fixed model: the pool must not be tuned on itself
@@ -77,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", nargs="+", default=list(DATA), choices=list(DATA))
     parser.add_argument("--reps", type=int, default=100)
     parser.add_argument("--calibration", nargs="+", type=int, default=[25, 50, 100, 200, 400])
-    parser.add_argument("--samples", nargs="+", type=int, default=[50, 200, 1000])
+    parser.add_argument("--samples", nargs="+", type=int, default=[50, 200, 500])
     parser.add_argument("--n-boot", type=int, default=300)
     parser.add_argument("--kdey-reps", type=int, default=20, help="replicates that also run KDEyML (slow)")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "coverage.csv"))
@@ -95,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  m = {m}: skipped, the pool has {len(y)} items")
                 continue
             for n in args.samples:
+                if n > len(y) - m:
+                    print(f"  m = {m}, n = {n}: skipped, {len(y) - m} items are left for the sample")
+                    continue
                 records = app_coverage(classes, y, proba, m, n, args.reps, seed=m * 7919 + n,
                                        settings=Settings(n_boot=args.n_boot), kdey=args.kdey_reps)
                 summary = coverage_summary(records)

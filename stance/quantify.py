@@ -369,8 +369,9 @@ def app_coverage(classes: Sequence[str], y: Sequence[str], proba: np.ndarray, ca
 
     From a pool of labelled items with out-of-sample probabilities (`y`, `proba` (n, classes)),
     each replicate draws a calibration set of `calibration_size` items at random (the pool's
-    own class shares), then a target sample of `sample_size` items from the rest whose class
-    shares are drawn uniformly from the simplex (Dirichlet(1)), and estimates them with CC, ACC,
+    own class shares), then a target sample of `sample_size` items from the rest, without
+    replacement, whose class shares are drawn uniformly from the simplex (Dirichlet(1); where a
+    class has too few items left the others fill the sample), and estimates them with CC, ACC,
     PACC, PPI (an audit of `audit_size` random items of the target sample, default
     min(calibration_size, sample_size // 2)) and, in the first `kdey` replicates, QuaPy's KDEyML
     (point estimate only; it is slow).
@@ -388,11 +389,16 @@ def app_coverage(classes: Sequence[str], y: Sequence[str], proba: np.ndarray, ca
         order = rng.permutation(len(y))
         cal, rest = order[:calibration_size], order[calibration_size:]
         by_class = {j: rest[y[rest] == c] for j, c in enumerate(classes)}
-        present = [j for j in by_class if len(by_class[j])]
+        available = np.array([len(by_class[j]) for j in range(len(classes))])
+        present = [j for j in by_class if available[j]]
         shares = np.zeros(len(classes))
         shares[present] = rng.dirichlet(np.ones(len(present)))
-        counts = rng.multinomial(sample_size, shares)
-        target = np.concatenate([rng.choice(by_class[j], counts[j]) for j in present if counts[j]])
+        counts = np.minimum(rng.multinomial(sample_size, shares), available)
+        while counts.sum() < min(sample_size, available.sum()):  # a class ran out: fill from those with items left
+            room = available - counts
+            counts += np.minimum(room, rng.multinomial(sample_size - counts.sum(), room / room.sum()))
+        # Without replacement: a pool item drawn twice would make the sample look larger than it is.
+        target = np.concatenate([rng.choice(by_class[j], counts[j], replace=False) for j in present if counts[j]])
         truth = np.array([(y[target] == c).mean() for c in classes])
         run = Settings(**{**settings.__dict__, "seed": int(rng.integers(1 << 31))})
         results = Quantifier(classes, y[cal], proba[cal], run).estimate(proba[target])

@@ -167,7 +167,9 @@ def aligned_proba(model: Any, X: pd.DataFrame, classes: list[str]) -> np.ndarray
     return out
 
 
-def predict_frame(model: Any, part: pd.DataFrame, classes: list[str]) -> pd.DataFrame:
+def predict_frame(model: Any, part: pd.DataFrame, classes: list[str] | None = None) -> pd.DataFrame:
+    """Predictions with one `prob_<class>` column per class of `classes` (default: the model's)."""
+    classes = classes if classes is not None else [str(c) for c in model.classes_]
     proba = aligned_proba(model, features(part), classes)
     out = part[["example_id", "paragraph_id", "cluster_id", "outlet", "target", "split", "label"]]
     out = out.reset_index(drop=True).copy()
