@@ -230,7 +230,7 @@ def test_seeds_stance_run_reports_without_error(tmp_path):
     run("stance.corpus", str(SEEDS), "--out", "build/seeds")
     run("stance.predict", str(run_dir), "build/seeds/paragraphs.parquet", "--out", "build/pred", "--quiet")
     manifest = json.loads((tmp_path / "build" / "pred" / "manifest.json").read_text())
-    assert manifest["classes"] == ["favourable", "neutral", "unfavourable"]
+    assert sorted(manifest["classes"]) == ["favourable", "neutral", "unfavourable"]  # all, though folds lacked some
     run("stance.report", str(run_dir), "--predictions", "build/pred", "--out", "reports/st", "--quiet")
     est = pd.read_csv(tmp_path / "reports" / "st" / "estimates.csv")
     net = est[(est["class"] == "net") & (est["method"] == "PACC")]
