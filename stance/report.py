@@ -108,7 +108,7 @@ def training_paragraphs(run_dir: Path) -> set[str]:
 
 
 def with_out_of_fold(predictions: pd.DataFrame, run_dir: Path, seen: set[str]) -> pd.DataFrame:
-    """For a cross-validated run, replace the first fit's in-sample predictions of its training
+    """For a cross-validated run, replace the fold models' in-sample predictions of their training
     paragraphs by the out-of-fold ones the run recorded (each from the fold that held it out)."""
     run_predictions = calibration_set(run_dir)
     prob = [c for c in predictions.columns if c.startswith("prob_")]
