@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -33,6 +32,7 @@ from stance.corpus.ingest import ingest
 from stance.errors import StanceError, cli_entry
 from stance.models import load_model
 from stance.runs import acquire_lock, check_unlocked, file_sha256, now, release_lock, run_file
+from stance.train import aligned_proba
 
 FEATURES = ["text", "target", "target_spans"]
 KEEP = ["paragraph_id", "doc_id", "outlet", "date", "cluster_id", "target"]
@@ -51,19 +51,56 @@ def read_run_record(run_dir: Path) -> dict[str, Any]:
 
 
 def load_run_model(run_dir: Path) -> tuple[TrainConfig, dict[str, Any], Any]:
-    """The run's config, record and first fit's model, every model file checked against the
+    """The run's config, record and the model that labels new data (a `FoldEnsemble`: the first
+    fit, or every repeat-0 fold of a cross-validated run), every model file checked against the
     SHA-256 that run.json recorded when the run was written."""
     record = read_run_record(run_dir)
     cfg = load_config(run_file(run_dir, "config.yaml", record))
+    classes = cfg.label_schema.classes_for(cfg.task)
     primary, hashes = record.get("primary_model"), record.get("model_files")
     if not primary or not isinstance(hashes, dict):
         raise StanceError(f"{run_dir / 'run.json'}: made by an older stance that recorded no model hashes "
                           "(and saved models as pickles, which run code when loaded); train the run again")
-    prefix = primary.rstrip("/") + "/"
+    units = ensemble_units(cfg, record)
+    folders = [record["models"][u] for u in units] if len(units) > 1 else [primary]
+    return cfg, record, FoldEnsemble([checked_model(run_dir, folder, hashes) for folder in folders], classes)
+
+
+def checked_model(run_dir: Path, folder: str, hashes: dict[str, str]) -> Any:
+    """One saved model of the run, loaded only if its files match the hashes in run.json."""
+    prefix = folder.rstrip("/") + "/"
     expected = {name[len(prefix):]: digest for name, digest in hashes.items() if name.startswith(prefix)}
     if not expected:
-        raise StanceError(f"{run_dir / 'run.json'}: no hashes recorded for the model {primary}")
-    return cfg, record, load_model(run_dir / primary, expected=expected)
+        raise StanceError(f"{run_dir / 'run.json'}: no hashes recorded for the model {folder}")
+    return load_model(run_dir / folder, expected=expected)
+
+
+def ensemble_units(cfg: TrainConfig, record: dict[str, Any]) -> list[str]:
+    """The fits that label new data: for a cross-validated run every fold of repeat 0 with the
+    first model seed (the same fits whose out-of-fold predictions are the report's calibration
+    set), else the first fit alone."""
+    if cfg.split.method != "kfold":
+        return [Path(record["primary_model"]).parent.name]
+    first_seed = record["seeds"][0]
+    return [u for u in record.get("models", {}) if u.startswith("r0-") and u.endswith(f"-s{first_seed}")]
+
+
+class FoldEnsemble:
+    """Averages the probabilities of one or more fitted models over the schema's classes.
+
+    Each member's output is aligned to `classes` first (0 for a class the member never saw), so
+    the columns never depend on which classes a fold happened to see."""
+
+    def __init__(self, models: list[Any], classes: list[str]):
+        self.models = models
+        self.classes_ = np.asarray(classes)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        classes = [str(c) for c in self.classes_]
+        return np.mean([aligned_proba(m, X, classes) for m in self.models], axis=0)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
 def corpus_fingerprint(path: Path) -> str:

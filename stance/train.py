@@ -90,6 +90,23 @@ def examples_fingerprint(examples: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
+def warn_sparse_classes(examples: pd.DataFrame, classes: list[str], cfg: TrainConfig,
+                        say: Callable[..., None]) -> dict[str, int]:
+    """Warn, with counts, about classes too rare for the split: with fewer examples than folds
+    some fold models never see the class (their probability for it is 0) and per-fold scores
+    leave it out. Returns {class: count} of the classes warned about."""
+    counts = examples["label"].astype(str).value_counts()
+    need = cfg.split.folds if cfg.split.method == "kfold" else 2
+    sparse = {c: int(counts.get(c, 0)) for c in classes if counts.get(c, 0) < need}
+    if sparse:
+        listed = ", ".join(f"{c}: {n}" for c, n in sparse.items())
+        whole = ", ".join(f"{c}: {int(counts.get(c, 0))}" for c in classes)
+        say(f"  WARNING: classes with fewer examples than {'the ' + str(need) + ' folds' if need > 2 else 'two'} "
+            f"({listed}; all classes: {whole}): some fits never see them, their probability is 0 there, "
+            "and scores over folds leave them out; corrected shares for them will be refused by stance.report")
+    return sparse
+
+
 def check_trainable(examples: pd.DataFrame, task: str) -> None:
     train_labels = examples.loc[examples["split"] == "train", "label"]
     if train_labels.nunique() < 2:
@@ -187,9 +204,24 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, se
     return best, pd.DataFrame(rows), {**best_info, "choices": choices}
 
 
-def predict_frame(model: Any, part: pd.DataFrame) -> pd.DataFrame:
-    proba = model.predict_proba(features(part))
-    classes = [str(c) for c in model.classes_]
+def aligned_proba(model: Any, X: pd.DataFrame, classes: list[str]) -> np.ndarray:
+    """(n, len(classes)) probabilities in the schema's class order, whatever classes the model saw.
+
+    A fold whose training part lacks a class has no output for it; its probability is 0, so every
+    fit's predictions have the same columns (a missing column broke reports and averaging)."""
+    proba = np.asarray(model.predict_proba(X), dtype=float)
+    seen = [str(c) for c in model.classes_]
+    out = np.zeros((proba.shape[0], len(classes)))
+    for k, c in enumerate(seen):
+        if c in classes:
+            out[:, classes.index(c)] = proba[:, k]
+    return out
+
+
+def predict_frame(model: Any, part: pd.DataFrame, classes: list[str] | None = None) -> pd.DataFrame:
+    """Predictions with one `prob_<class>` column per class of `classes` (default: the model's)."""
+    classes = classes if classes is not None else [str(c) for c in model.classes_]
+    proba = aligned_proba(model, features(part), classes)
     out = part[["example_id", "paragraph_id", "cluster_id", "outlet", "target", "split", "label"]]
     out = out.reset_index(drop=True).copy()
     out["pred"] = [classes[i] for i in proba.argmax(axis=1)]
@@ -217,7 +249,8 @@ def train_one_unit(cfg: TrainConfig, examples: pd.DataFrame, repeat: int, fold: 
     test_part = examples[examples["split"] == "test"]
     checkpoints = staging / "checkpoints" / name
     model, tuning, info = fit_with_tuning(cfg, train_part, val_part, seed, checkpoints, say)
-    predictions = pd.concat([predict_frame(model, part) for part in (val_part, test_part) if not part.empty],
+    classes = cfg.label_schema.classes_for(cfg.task)
+    predictions = pd.concat([predict_frame(model, part, classes) for part in (val_part, test_part) if not part.empty],
                             ignore_index=True)
     predictions.insert(0, "seed", seed)
     predictions.insert(0, "fold", fold)
@@ -287,6 +320,7 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
         f"train {sizes.get('train', 0)} / val {sizes.get('val', 0)} / test {sizes.get('test', 0)}), "
         + (f"{paragraphs['cluster_id'].nunique()} story clusters, grouped by {cfg.split.group_by}"
            if cfg.split.method != "files" else "split as given by data.split_files"))
+    warn_sparse_classes(examples, classes, cfg, say)
     if cfg.model.kind == "transformer":
         resolve_model_path(cfg.model.model)  # a missing model fails here, not after the folder exists
     fingerprint = examples_fingerprint(examples)
@@ -360,7 +394,13 @@ def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, ou
         f"ECE {metrics['test']['calibration']['ece']:.3f}")
     if len(fits) > 1:
         s = metrics["summary"]["test"]["macro_f1"]
-        say(f"  test macro-F1 over {s['n']} fits (folds x repeats x seeds): {s['mean']:.3f} +- {s['sd']:.3f}")
+        say(f"  test macro-F1 over {s['n']} fits (folds x repeats x seeds): {s['mean']:.3f} +- {s['sd']:.3f} "
+            "(each fit scored on the classes its own test items hold; the pooled score above is the headline)")
+    floor = metrics["majority_baseline_test"]["macro_f1"]
+    if test.get("macro_f1", float("nan")) <= floor + 1e-9:
+        say(f"  WARNING: pooled test macro-F1 {test['macro_f1']:.3f} is at or below the majority-class baseline "
+            f"{floor:.3f}: the model has learned nothing beyond predicting the majority class "
+            f"({metrics['majority_baseline_test']['label']!r})")
     if "val" in metrics:
         say(f"  val  macro-F1 {metrics['val']['macro_f1']:.3f}")
     if earlier:
@@ -432,7 +472,9 @@ def model_card(cfg: TrainConfig, record: dict[str, Any], metrics: dict[str, Any]
     lines += ["", "Files: `config.yaml` (resolved config), `run.json` (environment, data fingerprint, fit times), "
               "`split.csv` (one row per paragraph and fold), `metrics.json`, `predictions.parquet` (every fit: "
               "`repeat`, `fold`, `seed` columns), and per fit `fits/r<repeat>-f<fold>-s<seed>/` with `model/`, "
-              "`tuning.csv`, `fit.json`. `stance.predict` uses the first fit's model.", ""]
+              "`tuning.csv`, `fit.json`. `stance.predict` uses the first fit's model; for a cross-validated run, "
+              "the average of the probabilities of the first seed's fold models of repeat 1 (the models whose "
+              "out-of-fold predictions stance.report uses as its calibration set).", ""]
     return "\n".join(lines)
 
 

@@ -202,7 +202,7 @@ def test_a_pickle_in_place_of_the_model_runs_no_code(run_copy, tmp_path, rehashe
 
     table = json.loads((run_copy / "run.json").read_text())["data"]["path"]
     assert predict_main([str(run_copy), table, "--out", str(tmp_path / "p"), "--quiet"]) == 2
-    assert report_main([str(run_copy), "--out", str(tmp_path / "r"), "--n-boot", "20"]) == 2
+    assert report_main([str(run_copy), "--out", str(tmp_path / "r"), "--n-boot", "50"]) == 2
     assert annotate_main(["suggest", str(run_copy), "--n", "5"]) == 2
     assert not marker.exists()
 
@@ -353,7 +353,7 @@ def test_report_refuses_predictions_another_run_made(tmp_path):
     from stance.report import main as report_main
 
     assert report_main([str(run_b), "--predictions", str(tmp_path / "pred-a"), "--out", str(tmp_path / "rep"),
-                        "--n-boot", "20"]) == 2
+                        "--n-boot", "50"]) == 2
     assert not (tmp_path / "rep").exists()
     # The same run id with other model files (the config trained again, differently) is refused too.
     retrained = tmp_path / "a-again"
@@ -531,7 +531,7 @@ def test_report_and_compare_name_a_damaged_run_file(run_copy, tmp_path, capsys, 
 
     spoil(run_copy / name)
     capsys.readouterr()
-    for main, args in ((report_main, ["--out", str(tmp_path / "r"), "--n-boot", "20"]),
+    for main, args in ((report_main, ["--out", str(tmp_path / "r"), "--n-boot", "50"]),
                        (compare_main, ["--out", str(tmp_path / "c")])):
         code = main([str(run_copy), str(run_copy), *args] if main is compare_main else [str(run_copy), *args])
         err = capsys.readouterr().err.strip()
