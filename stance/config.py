@@ -59,6 +59,8 @@ class LabelSchema(Strict):
     actors: dict[str, list[str]]
     # Phrases that contain an alias but are not the actor ("Latin America" is not the US).
     actor_ignore: list[str] = Field(default_factory=list)
+    # Also match aliases (and ignored phrases) written in capitals: all-caps headlines.
+    match_all_caps: bool = False
     stance_classes: list[str]
     framing_classes: list[str]
     sentiment_classes: list[str]
@@ -92,6 +94,9 @@ class DedupConfig(Strict):
     min_containment: float = Field(0.8, gt=0, le=1)
     min_shingles: int = Field(8, ge=1)
     story_min_shared: float = Field(0.3, gt=0, le=1)
+    # Paragraphs with the same words (case, punctuation and a leading dateline aside) are copies
+    # whatever their length, from this many words up (shorter lines are too generic).
+    exact_min_words: int = Field(6, ge=1)
 
 
 class CorpusConfig(Strict):
@@ -211,6 +216,9 @@ class DataConfig(Strict):
     # Data that comes already split: files under `path` (a folder) for train, val and test.
     # Use with split.method: files.
     split_files: dict[Literal["train", "val", "test"], PathStr] | None = None
+    # Raw pages only: a CSV file -> outlet, date, url, title, wire that fills what a page does
+    # not say (stance.corpus.metadata); builtin:seeds-metadata for ../shared/seeds.
+    metadata: PathStr | None = None
 
     @field_validator("sep")
     @classmethod

@@ -1,3 +1,5 @@
+import pytest
+
 from stance.config import DedupConfig, LabelSchema, corpus_defaults
 from stance.corpus.actors import Gazetteer
 from stance.corpus.dedup import cluster
@@ -72,3 +74,66 @@ def test_band_sort_candidates_are_the_ones_minhash_lsh_gives():
     expected = {(min(i, j), max(i, j)) for i, mh in enumerate(hashes) for j in lsh.query(mh) if i != j}
     assert len(expected) > 10
     assert set(map(tuple, index.candidates().tolist())) == expected
+
+
+FLASH = "The northern ferry port reopened on Sunday, officials said."
+
+
+def test_a_short_wire_flash_carried_by_three_outlets_is_one_story():
+    # Too short for MinHash (fewer than min_shingles shingles); each outlet punctuates, capitalises
+    # or datelines it its own way.
+    texts = [FLASH, "PORTVILLE (Wire) - " + FLASH.upper(), FLASH.replace(",", " --"),
+             OTHER, "Officials said talks continue.", "Officials said talks continue."]
+    ids = [f"o{k}:0:0" for k in range(len(texts))]
+    docs = [f"o{k}:0" for k in range(len(texts))]
+    cfg = DedupConfig()
+    from stance.corpus.dedup import shingles
+
+    assert all(len(shingles(t, cfg.shingle_words)) < cfg.min_shingles for t in texts[:3])
+    result = cluster(ids, docs, texts, cfg)
+    assert result.dup_group[0] == result.dup_group[1] == result.dup_group[2]
+    assert result.cluster_id[0] == result.cluster_id[1] == result.cluster_id[2] != result.cluster_id[3]
+    # A generic line under exact_min_words words is not evidence of a shared story.
+    assert result.cluster_id[4] != result.cluster_id[5]
+
+
+def test_short_copies_are_grouped_the_same_whole_or_in_batches():
+    from stance.corpus.dedup import NearDuplicateIndex
+
+    texts = [FLASH, OTHER, FLASH.lower(), WIRE_A, FLASH + " ", WIRE_A]
+    whole = cluster([str(k) for k in range(6)], [f"d{k}" for k in range(6)], texts, DedupConfig())
+    index = NearDuplicateIndex(DedupConfig())
+    for k in range(0, 6, 4):
+        index.add([str(j) for j in range(k, min(6, k + 4))], [f"d{j}" for j in range(k, min(6, k + 4))],
+                  texts[k:k + 4])
+    assert index.result().cluster_id == whole.cluster_id
+    assert whole.dup_group[0] == whole.dup_group[2] == whole.dup_group[4]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("An editorial in the Washington Post urged restraint.", []),
+    ("The Kyiv Independent and the Kiev Post ran the same photograph.", []),
+    ("A columnist for the Moscow Times disagreed.", []),
+    ("Voice of America and Russia Today both carried the briefing.", []),
+    ("The South China Morning Post and China Daily reported the figures.", []),
+    ("Fuel rose by US$3 a barrel, or U.S.$2.50 a gallon.", []),
+    ("The US dollar and the Russian rouble both fell.", []),
+    ("Tourists in Xi'an celebrated Chinese New Year.", []),
+    ("Bank of America analysts cut their forecast for West Bengal.", []),
+    # the real actor beside its false friend is still found
+    ("The Washington Post said Washington would send envoys.", ["US"]),
+    ("A Moscow Times reporter said Moscow denied it.", ["Russia"]),
+    ("Prices rose by US$3 after the US announced tariffs.", ["US"]),
+])
+def test_outlets_currencies_and_other_false_friends_are_not_actors(text, expected, defaults):
+    _, schema = defaults
+    assert Gazetteer.from_schema(schema).actors_in(text) == expected
+
+
+def test_all_caps_headlines_are_matched_only_when_asked(defaults):
+    _, schema = defaults
+    headline = "UKRAINE SAYS KREMLIN DELAYED TALKS AS WASHINGTON POST REPORTS NEW AID"
+    assert Gazetteer.from_schema(schema).actors_in(headline) == []
+    caps = Gazetteer.from_schema(schema.model_copy(update={"match_all_caps": True}))
+    assert caps.actors_in(headline) == ["Russia", "Ukraine"]  # the outlet stays ignored in capitals
+    assert caps.actors_in("Let us see.") == []  # capitals are added, case-insensitivity is not

@@ -1,6 +1,6 @@
 from stance.config import DataConfig
 from stance.corpus.ingest import IngestReport, ingest, read_page_text
-from stance.corpus.segment import normalize_ws
+from stance.corpus.normalize import clean
 
 
 def test_aggregator_page_is_split_into_lead_and_related_articles(aggregator_page, defaults):
@@ -36,7 +36,7 @@ def test_offsets_point_at_the_paragraph_text(aggregator_page, defaults):
     frame = ingest(DataConfig(path=str(aggregator_page)), corpus, schema)
     source = read_page_text(aggregator_page / "page.txt")
     for row in frame.itertuples():
-        assert normalize_ws(source[row.start:row.end]) == row.text
+        assert clean(source[row.start:row.end]) == row.text
 
 
 def test_actor_mentions_are_marked(aggregator_page, defaults):
@@ -57,3 +57,33 @@ def test_binary_and_non_utf8_files_are_skipped_and_counted(aggregator_page, defa
     assert len(frame) > 0
     skipped = {p.split("/")[-1]: why for p, why in report.skipped}
     assert "not UTF-8" in skipped["bad.txt"] and skipped["blob.txt"] == "binary file"
+
+
+BROKEN_LINES_PAGE = """Envoys return to the lakeside talks
+
+The delegation met Gov.
+Harlan Price and the mayor on Monday to discuss the ferry timetable for the coming winter.
+Officials said the schedule was agreed on Feb.
+12 after two rounds of talks in the old customs house.
+A statement thanked J.
+R. Okafor for chairing the session and praised the harbour staff for their patience.
+The talks were the first since the U.S.
+embassy reopened its consular section in the port city last spring.
+The harbour board then met the U.S.
+The chairman said a decision on fees would follow within a month of the meeting.
+"""
+
+
+def test_lines_broken_after_abbreviations_and_initials_are_rejoined(tmp_path, defaults):
+    corpus, schema = defaults
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "page.txt").write_text(BROKEN_LINES_PAGE, encoding="utf-8")
+    texts = list(ingest(DataConfig(path=str(tmp_path / "p")), corpus, schema)["text"])
+    assert texts[0].startswith("The delegation met Gov. Harlan Price and the mayor")
+    assert any(t.startswith("Officials said the schedule was agreed on Feb. 12 after") for t in texts)
+    assert any(t.startswith("A statement thanked J. R. Okafor for chairing") for t in texts)
+    # An ambiguous abbreviation joins a lower-case continuation ...
+    assert any(t.startswith("The talks were the first since the U.S. embassy reopened") for t in texts)
+    # ... but not a new sentence: "U.S." can end one.
+    assert "The harbour board then met the U.S." in texts
+    assert texts[-1].startswith("The chairman said a decision")

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from stance.config import corpus_defaults
 from stance.corpus.ingest import page_rows
 from stance.corpus.pages import PageRules
+from stance.corpus.normalize import clean, normalize
 from stance.corpus.segment import Span, chunk_span, iter_lines, normalize_ws, sentence_spans
 from tests.conftest import AGGREGATOR_PAGE, REPO
 
@@ -25,6 +26,9 @@ pieces = st.sampled_from([
     "Related Articles", "Comments", "Time of India12-05-2025", "- Mint", "\u00a0", "\t", "\x00", "\x0b", "\x0c",
     "\x1c", "\x85", "\u2028", "\u2029", "\ufeff", "\u200b", "\r\n", "\r", "\n", "\n\n", ".", "!", "?", "“", "”",
     "\U0001F600", "é", "ß", "中国", "Україна", " ",
+    # what normalisation undoes: entities, invisible characters inside words, mojibake
+    "&amp;", "&#8217;", "&quot;", "&nbsp;", "&#10;", "&bogus;", "&", "Ukrain\u00adian", "the\u200bKremlin", "\u2060",
+    "\u200e", "Kremlinâ€™s", "â€œ", "Ã©", "\x93", "\x9d",
 ])
 hostile_text = st.one_of(
     st.text(max_size=400),  # arbitrary Unicode, control characters included
@@ -39,7 +43,8 @@ def check_rows(text, rows):
     assert len(ids) == len(set(ids))
     for row in rows:
         assert 0 <= row["start"] <= row["end"] <= len(text)
-        assert row["text"] == normalize_ws(text[row["start"]:row["end"]])
+        # Offsets point into the source: its text there, normalised, is the paragraph.
+        assert row["text"] == clean(text[row["start"]:row["end"]])
         assert row["text"], "an empty paragraph was emitted"
 
 
@@ -86,6 +91,24 @@ def test_lines_and_sentences_partition_the_text(text):
         sentences = sentence_spans(text, line)
         assert all(line.start <= s.start <= s.end <= line.end for s in sentences)
         assert all(a.end <= b.start for a, b in zip(sentences, sentences[1:]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(hostile_text, st.data())
+def test_normalised_offsets_map_back_to_the_source(text, data):
+    """Any stretch of the normalised text between whitespace maps to a source stretch that
+    normalises to the same words; and source -> normalised -> source is stable."""
+    norm = normalize(text)
+    cuts = [0, len(norm.text)] + [i for i, c in enumerate(norm.text) if c.isspace()] + \
+        [i + 1 for i, c in enumerate(norm.text) if c.isspace()]
+    a = data.draw(st.sampled_from(cuts))
+    b = data.draw(st.sampled_from(cuts))
+    a, b = min(a, b), max(a, b)
+    start, end = norm.source_span(a, b)
+    assert 0 <= start <= end <= len(text)
+    assert clean(text[start:end]) == normalize_ws(norm.text[a:b])
+    if a < b:
+        assert (norm.norm_start(start), norm.norm_end(end)) == (a, b)
 
 
 def test_paragraph_and_cluster_ids_do_not_depend_on_the_process(tmp_path):

@@ -19,13 +19,16 @@ from stance.errors import StanceError, cli_entry
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m stance.corpus", description=__doc__)
-    parser.add_argument("path", help="a folder of raw pages (.txt/.md), or a CSV/JSONL/Parquet table")
+    parser.add_argument("path", help="a folder of raw pages (.txt/.md/.html), or a CSV/JSONL/Parquet table")
     parser.add_argument("--out", help="folder to write paragraphs.parquet, dropped_lines.csv, summary.json")
     parser.add_argument("--config", help="a stance config whose corpus/schema/data sections to use")
     parser.add_argument("--format", default="auto", choices=["auto", "pages", "csv", "jsonl", "parquet"])
     parser.add_argument("--rows-are", choices=["paragraphs", "documents"],
                         help="for tables: is each row a paragraph (default) or a whole document; overrides --config")
     parser.add_argument("--text-column", default="text")
+    parser.add_argument("--metadata", help="for raw pages: a CSV file,outlet,date,url,title that fills what a page "
+                                           "does not say (overrides data.metadata of --config); "
+                                           "builtin:seeds-metadata for ../shared/seeds")
     parser.add_argument("--sep", help="CSV delimiter (default: read from the header line), e.g. ';' or '\\t'")
     parser.add_argument("--encoding", help="text encoding of a CSV/JSONL table, e.g. cp1252 or gbk (default utf-8)")
     parser.add_argument("--shard-rows", type=int,
@@ -46,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         corpus, schema = corpus_defaults()
         data = DataConfig(path=args.path, format=args.format, rows_are=args.rows_are or "paragraphs",
                           columns={"text": args.text_column})
+    if args.metadata:
+        data = data.model_copy(update={"metadata": args.metadata})
     table_options = {k: v for k, v in (("sep", args.sep), ("encoding", args.encoding), ("rows_are", args.rows_are))
                      if v is not None}
     if table_options:
@@ -73,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             files.write_parquet(out / "paragraphs.parquet", frame)
     if out is not None:
         files.write_csv(out / "dropped_lines.csv", pd.DataFrame(report.dropped))
+        if report.extractions:  # HTML pages: what the offsets point into, and how to re-make it
+            files.write_csv(out / "extractions.csv", pd.DataFrame(report.extractions))
         files.write_json(out / "summary.json", summary)
     print_summary(summary, wrote if out is not None else None)
     return 0

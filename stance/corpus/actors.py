@@ -16,10 +16,15 @@ class Mention:
 class Gazetteer:
     """Whole-word, case-sensitive alias matching; the longest alias wins where two overlap.
 
-    Case matters on purpose: "US" is the United States, "us" is a pronoun.
+    Case matters on purpose: "US" is the United States, "us" is a pronoun. `ignore` lists
+    phrases that contain an alias but name something else: places ("Latin America"), outlets
+    ("Washington Post", "Moscow Times"), currencies ("US$"). They are matched like aliases, so
+    the longer phrase wins, and then dropped. With `all_caps`, each alias and ignored phrase
+    also matches written in capitals ("RUSSIA", "WASHINGTON POST"), for headlines.
     """
 
-    def __init__(self, actors: dict[str, list[str]], ignore: list[str] | tuple[str, ...] = ()):
+    def __init__(self, actors: dict[str, list[str]], ignore: list[str] | tuple[str, ...] = (),
+                 all_caps: bool = False):
         self.actors = list(actors)
         self.alias_to_actor: dict[str, str | None] = {}
         for actor, aliases in actors.items():
@@ -27,18 +32,23 @@ class Gazetteer:
                 alias = alias.strip()
                 if alias:
                     self.alias_to_actor.setdefault(alias, actor)
-        # Phrases that contain an alias but name something else ("Latin America"). They are
-        # matched like aliases, so the longer phrase wins, and then thrown away.
         for phrase in ignore:
             if phrase.strip():
                 self.alias_to_actor[phrase.strip()] = None
+        if all_caps:
+            for alias, actor in list(self.alias_to_actor.items()):
+                # An explicit alias wins over another's capitals ("US" is written so already).
+                self.alias_to_actor.setdefault(alias.upper(), actor)
         ordered = sorted(self.alias_to_actor, key=len, reverse=True)
-        # Lookarounds instead of \b so aliases ending in '.' ("U.S.") still match.
-        self._pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, ordered)) + r")(?!\w)")
+        # Lookarounds instead of \b so aliases ending in '.' ("U.S.") still match. A phrase that
+        # ends in a symbol ("US$") needs no word boundary after it: "US$3" is a price.
+        self._pattern = re.compile(r"(?<!\w)(?:" + "|".join(
+            re.escape(p) + (r"(?!\w)" if self.alias_to_actor[p] is not None or p[-1].isalnum() else "")
+            for p in ordered) + ")")
 
     @classmethod
     def from_schema(cls, schema) -> "Gazetteer":
-        return cls(schema.actors, schema.actor_ignore)
+        return cls(schema.actors, schema.actor_ignore, all_caps=schema.match_all_caps)
 
     def find(self, text: str) -> list[Mention]:
         return [Mention(actor, m.start(), m.end()) for m in self._pattern.finditer(text)

@@ -5,6 +5,10 @@ verified on the exact shingle sets by containment (|A & B| / min(|A|, |B|)), bec
 often merges two wire paragraphs into one, which halves the Jaccard similarity but leaves
 containment high.
 
+Copies too short for MinHash (fewer than `min_shingles` shingles: a one-sentence wire flash)
+are caught by an exact key instead: the paragraph's words after normalisation (case,
+punctuation, a leading dateline), for paragraphs of at least `exact_min_words` words.
+
 Two documents belong to the same story when enough of the smaller one's paragraphs have a
 near-duplicate in the other. Splits group by this story cluster, so a wire story carried by
 several outlets never straddles train and test.
@@ -26,8 +30,25 @@ from stance.config import DedupConfig
 _WORD = re.compile(r"\w+")
 
 
-def shingles(text: str, k: int) -> set[str]:
-    words = _WORD.findall(text.lower())
+# A wire dateline at the start of a paragraph ("ISTANBUL (Wire) - ", "KYIV, March 3 (Reuters) -"):
+# outlets add or drop it, so it is not part of the copy.
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{1,40}(?:,[^()\n]{1,30})?(?:\([^()]{1,30}\))?\s*[-–—]+\s+")
+
+
+def exact_key(text: str, min_words: int, words: list[str] | None = None) -> int:
+    """64-bit key of a paragraph's words, lower-cased, without punctuation or a leading wire
+    dateline; 0 when it has fewer than `min_words` words (short lines are too generic to tie
+    two stories together). `words`: the text's lower-cased words, if already found."""
+    dateline = _DATELINE.match(text)
+    if dateline or words is None:
+        words = _WORD.findall(text[dateline.end() if dateline else 0:].lower())
+    if len(words) < min_words:
+        return 0
+    return int.from_bytes(hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=8).digest(), "little") or 1
+
+
+def shingles(text: str, k: int, words: list[str] | None = None) -> set[str]:
+    words = _WORD.findall(text.lower()) if words is None else words
     if len(words) < k:
         return {" ".join(words)} if words else set()
     return {" ".join(words[i:i + k]) for i in range(len(words) - k + 1)}
@@ -103,13 +124,24 @@ class NearDuplicateIndex:
         self.doc_ids: list[str] = []
         self.keys: list[np.ndarray] = []  # per batch: (usable paragraphs, bands)
         self.members: list[np.ndarray] = []  # per batch: their positions in the corpus
+        self.exact: list[int] = []  # per paragraph: exact_key (0: too short to count)
+
+    # Texts hashed per slice, so the shingle strings of only this many paragraphs are alive at
+    # once (a 50 MB one-line page is ~70,000 chunks).
+    SLICE = 2048
 
     def add(self, paragraph_ids: Sequence[str], doc_ids: Sequence[str], texts: Sequence[str]) -> None:
-        first = len(self.shingles)
-        found = [shingles(t, self.cfg.shingle_words) for t in texts]  # strings: this batch only
-        self.shingles.extend(shingle_hashes(f) for f in found)
         self.paragraph_ids.extend(paragraph_ids)
         self.doc_ids.extend(doc_ids)
+        for begin in range(0, len(texts), self.SLICE):
+            self._add_slice(texts[begin:begin + self.SLICE])
+
+    def _add_slice(self, texts: Sequence[str]) -> None:
+        first = len(self.shingles)
+        words = [_WORD.findall(t.lower()) for t in texts]
+        found = [shingles(t, self.cfg.shingle_words, w) for t, w in zip(texts, words)]  # this slice only
+        self.shingles.extend(shingle_hashes(f) for f in found)
+        self.exact.extend(exact_key(t, self.cfg.exact_min_words, w) for t, w in zip(texts, words))
         usable = [k for k, f in enumerate(found) if len(f) >= self.cfg.min_shingles]
         if not usable:
             return
@@ -119,6 +151,24 @@ class NearDuplicateIndex:
         signatures = np.vstack([m.hashvalues for m in minhashes]).astype(np.uint64)
         self.keys.append(band_keys(signatures, self.bands, self.rows))
         self.members.append(np.asarray(usable, dtype=np.int64) + first)
+
+    def exact_pairs(self) -> list[tuple[int, int, float]]:
+        """Paragraphs with the same words after normalisation (case, punctuation, a leading
+        dateline): (first of the group, other, 1.0). This catches copies too short for MinHash
+        (a one-sentence wire flash has fewer than min_shingles shingles)."""
+        keys = np.asarray(self.exact, dtype=np.uint64)
+        valid = np.flatnonzero(keys != 0)
+        if len(valid) < 2:
+            return []
+        order = valid[np.argsort(keys[valid], kind="stable")]
+        ordered = keys[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        ends = np.r_[starts[1:], len(ordered)]
+        out = []
+        for start, end in zip(starts[ends - starts > 1], ends[ends - starts > 1]):
+            group = np.sort(order[start:end]).tolist()
+            out.extend((group[0], j, 1.0) for j in group[1:])
+        return out
 
     def candidates(self) -> np.ndarray:
         """(i, j) with i < j, every pair that shares at least one band key, once."""
@@ -141,13 +191,15 @@ class NearDuplicateIndex:
         return np.stack([codes // len(self.shingles), codes % len(self.shingles)], axis=1)
 
     def pairs(self) -> list[tuple[int, int, float]]:
-        out = []
+        found: dict[tuple[int, int], float] = {}
         for i, j in self.candidates().tolist():
             a, b = self.shingles[i], self.shingles[j]
             overlap = len(np.intersect1d(a, b, assume_unique=True)) / min(len(a), len(b))
             if overlap >= self.cfg.min_containment:
-                out.append((i, j, round(overlap, 4)))
-        return out
+                found[(i, j)] = round(overlap, 4)
+        for i, j, score in self.exact_pairs():
+            found.setdefault((i, j), score)
+        return [(i, j, score) for (i, j), score in sorted(found.items())]
 
     def result(self) -> "DedupResult":
         return _groups(self.paragraph_ids, self.doc_ids, self.pairs(), self.cfg)

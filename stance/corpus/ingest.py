@@ -11,7 +11,7 @@ import hashlib
 import logging
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,9 @@ from stance.config import BUILTIN_EXAMPLE, CorpusConfig, DataConfig, LabelSchema
 from stance.corpus.actors import Gazetteer
 from stance import files
 from stance.corpus.dedup import NearDuplicateIndex, cluster
+from stance.corpus.html import HTML_SUFFIXES, extract_html
+from stance.corpus import metadata as sidecar
+from stance.corpus.normalize import Normalized, normalize
 from stance.corpus.pages import DroppedLine, PageRules, parse_page
 from stance.corpus.segment import Span, chunk_span, iter_lines, normalize_ws, strip_span
 from stance.corpus.tables import (TABLE_SUFFIXES, TableTarget, check_columns, has_target_layout, iter_table_chunks,
@@ -33,7 +36,7 @@ from stance.errors import StanceError
 
 log = logging.getLogger(__name__)
 
-PAGE_SUFFIXES = {".txt", ".md", ".text"}
+PAGE_SUFFIXES = {".txt", ".md", ".text"} | HTML_SUFFIXES
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 BASE_COLUMNS = ["paragraph_id", "doc_id", "source", "source_row", "start", "end", "outlet", "date",
                 "title", "url", "wire", "text", "text_sha1", "n_words", "actors", "actor_spans",
@@ -45,6 +48,7 @@ class IngestReport:
     files: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
     dropped: list[dict[str, Any]] = field(default_factory=list)  # stand-off: no text
+    extractions: list[dict[str, Any]] = field(default_factory=list)  # HTML pages: extractor, settings, hash
 
     def skip(self, path: Path, why: str) -> None:
         log.warning("skipped %s: %s", path, why)
@@ -89,10 +93,14 @@ def ingest(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema,
     fmt = data.format
     if fmt == "auto":
         fmt = "pages" if path.is_dir() or path.suffix.lower() in PAGE_SUFFIXES else table_format(path, "auto")
+    if data.metadata and (fmt != "pages" or data.split_files):
+        raise StanceError(f"data.metadata ({data.metadata}) describes raw pages; {path} is read as a table "
+                          "(give outlet, date, url and title as its columns instead)")
     if data.split_files:
         rows = _ingest_split_files(path, data, corpus, report)
     elif fmt == "pages":
-        rows = _ingest_pages(path, corpus, report)
+        metadata = sidecar.read_metadata(data.metadata, corpus.dayfirst) if data.metadata else None
+        rows = _ingest_pages(path, corpus, report, metadata)
     else:
         if path.is_dir():
             raise StanceError(f"{path}: data.format is {fmt} but the path is a folder")
@@ -234,7 +242,8 @@ def read_page_text(path: Path) -> str:
     return raw.decode("utf-8")  # newlines untranslated so offsets match the file
 
 
-def _ingest_pages(path: Path, corpus: CorpusConfig, report: IngestReport) -> list[dict[str, Any]]:
+def _ingest_pages(path: Path, corpus: CorpusConfig, report: IngestReport,
+                  metadata: dict[str, dict[str, str]] | None = None) -> list[dict[str, Any]]:
     files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")) \
         if path.is_dir() else [path]
     rules = PageRules(corpus)
@@ -243,48 +252,76 @@ def _ingest_pages(path: Path, corpus: CorpusConfig, report: IngestReport) -> lis
         if file.suffix.lower() not in PAGE_SUFFIXES:
             report.skip(file, f"not a page file ({file.suffix or 'no suffix'}); pages are {sorted(PAGE_SUFFIXES)}")
             continue
-        try:
-            text = read_page_text(file)
-        except UnicodeDecodeError as exc:
-            report.skip(file, f"not UTF-8 text (byte {exc.start})")
-            continue
-        except ValueError as exc:
-            report.skip(file, str(exc))
-            continue
+        found: dict[str, str | None] = {}
+        if file.suffix.lower() in HTML_SUFFIXES:
+            try:
+                extraction = extract_html(file)
+            except Exception as exc:  # noqa: BLE001 - a third-party parser on hostile input: skip the file, say why
+                report.skip(file, f"HTML could not be parsed ({type(exc).__name__}: {exc})")
+                continue
+            if extraction is None:
+                report.skip(file, "no article text found in the HTML (trafilatura)")
+                continue
+            text, found = extraction.text, extraction.metadata()
+            report.extractions.append(extraction.record())
+        else:
+            try:
+                text = read_page_text(file)
+            except UnicodeDecodeError as exc:
+                report.skip(file, f"not UTF-8 text (byte {exc.start})")
+                continue
+            except ValueError as exc:
+                report.skip(file, str(exc))
+                continue
         report.files += 1
-        rows.extend(page_rows(text, file, rules, corpus, report))
+        meta = sidecar.fill(found, (metadata or {}).get(file.name), str(file))
+        rows.extend(page_rows(text, file, rules, corpus, report, meta))
+    if metadata:
+        unmatched = sorted(set(metadata) - {f.name for f in files})
+        if unmatched:
+            log.warning("metadata rows for files not in %s: %s", path, unmatched[:5])
     return rows
 
 
 def page_rows(text: str, file: Path, rules: PageRules, corpus: CorpusConfig,
-              report: IngestReport | None = None) -> list[dict[str, Any]]:
-    parsed = parse_page(text, rules)
+              report: IngestReport | None = None, meta: dict[str, str | None] | None = None) -> list[dict[str, Any]]:
+    """Paragraph rows of one page. The page is normalised first (entities, invisible
+    characters, mojibake: stance.corpus.normalize) and parsed in normalised form; every offset
+    written (paragraphs and dropped lines) is mapped back into `text`. `meta` (outlet, date, url,
+    title, wire: from trafilatura or the metadata sidecar) fills what the page's lead article
+    does not say itself."""
+    norm = normalize(text)
+    parsed = parse_page(norm.text, rules)
     source = file.name
     if report is not None:
-        report.dropped.extend(_dropped_record(source, d) for d in parsed.dropped)
+        report.dropped.extend(_dropped_record(source, d, norm) for d in parsed.dropped)
     rows = []
     for k, doc in enumerate(parsed.documents):
         doc_id = f"{file.stem}:{k}"
         date = parse_date(doc.date, corpus.dayfirst, f"{file}: document {k}") if doc.date else None
+        said = {"outlet": doc.outlet, "date": date, "title": doc.title, "wire": doc.wire, "url": None}
+        if doc.kind == "lead" and meta:
+            said = sidecar.fill(said, {key: value for key, value in meta.items() if value}, f"{file}: document {k}")
         n = 0
         for span in doc.paragraphs:
-            for chunk in chunk_span(text, span, corpus.chunk_above_chars, corpus.chunk_target_chars):
-                rows.append(_row(text, chunk, f"{doc_id}:{n}", doc_id, source, None,
-                                 outlet=doc.outlet, date=date, title=doc.title, url=None, wire=doc.wire))
+            for chunk in chunk_span(norm.text, span, corpus.chunk_above_chars, corpus.chunk_target_chars):
+                rows.append(_row(norm, chunk, f"{doc_id}:{n}", doc_id, source, None, **said))
                 n += 1
     return rows
 
 
-def _dropped_record(source: str, d: DroppedLine) -> dict[str, Any]:
-    return {"source": source, "line": d.line, "start": d.start, "end": d.end, "reason": d.reason,
-            "rule": d.rule}
+def _dropped_record(source: str, d: DroppedLine, norm: Normalized) -> dict[str, Any]:
+    start, end = norm.source_span(d.start, d.end)
+    return {"source": source, "line": d.line, "start": start, "end": end, "reason": d.reason, "rule": d.rule}
 
 
-def _row(text: str, span: Span, paragraph_id: str, doc_id: str, source: str, source_row: int | None,
+def _row(norm: Normalized, span: Span, paragraph_id: str, doc_id: str, source: str, source_row: int | None,
          **meta: Any) -> dict[str, Any]:
-    para = normalize_ws(text[span.start:span.end])
+    """One paragraph: `span` is in the normalised text, `start`/`end` are mapped to the source."""
+    para = normalize_ws(norm.text[span.start:span.end])
+    start, end = norm.source_span(span.start, span.end)
     return {"paragraph_id": paragraph_id, "doc_id": doc_id, "source": source, "source_row": source_row,
-            "start": span.start, "end": span.end, **meta, "text": para, "text_sha1": text_hash(para),
+            "start": start, "end": end, **meta, "text": para, "text_sha1": text_hash(para),
             "n_words": len(para.split())}
 
 
@@ -323,9 +360,15 @@ def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: Corpu
                 "title": _cell(record, cols.title), "url": _cell(record, cols.url), "wire": None}
         extras = {c: _plain(record.get(c)) for c in extra}
         source_row = int(record.get("__line__", offset + index + 1))
-        targets = row_targets(cell, record, data, where) if targeted else []
+        norm = normalize(cell)
+        if not norm.text.strip():
+            report.skip(Path(f"{path}#{row_locator(frame, index, offset)}"), "empty text (invisible characters only)")
+            continue
+        # Targets are located in the raw cell (their offsets count there), then moved into the
+        # normalised text that paragraphs are cut from.
+        targets = [_normalised_target(t, norm) for t in row_targets(cell, record, data, where)] if targeted else []
         if data.rows_are == "paragraphs":
-            span = strip_span(cell, Span(0, len(cell)))
+            span = strip_span(norm.text, Span(0, len(norm.text)))
             paragraph_id = _cell(record, cols.paragraph_id)
             if paragraph_id is None and targeted and (doc_id, cell) in same_text:
                 # A long target table without paragraph ids: a document's rows that repeat one
@@ -337,21 +380,27 @@ def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: Corpu
                 paragraph_id = paragraph_id or f"{doc_id}:{n}"
                 if targeted:
                     same_text.setdefault((doc_id, cell), paragraph_id)
-            base = {**_row(cell, span, paragraph_id, doc_id, path.name, source_row, **meta), **extras}
-            rows.extend({**base, **_target_fields(cell, span, t, where)} for t in targets)
+            base = {**_row(norm, span, paragraph_id, doc_id, path.name, source_row, **meta), **extras}
+            rows.extend({**base, **_target_fields(norm.text, span, t, where)} for t in targets)
             if not targets:
                 rows.append({**base, **(_no_target(data) if targeted else {})})
         else:
-            spans = _document_paragraphs(cell, corpus)
+            spans = _document_paragraphs(norm.text, corpus)
             placed, problems = place_targets(spans, targets)
             for problem in problems:  # reported with the row, never dropped silently
                 report.skip(Path(f"{path}#{row_locator(frame, index, offset)}"), problem)
             for n, span in enumerate(spans):
-                base = {**_row(cell, span, f"{doc_id}:{n}", doc_id, path.name, source_row, **meta), **extras}
-                rows.extend({**base, **_target_fields(cell, span, t, where)} for t in placed.get(n, []))
+                base = {**_row(norm, span, f"{doc_id}:{n}", doc_id, path.name, source_row, **meta), **extras}
+                rows.extend({**base, **_target_fields(norm.text, span, t, where)} for t in placed.get(n, []))
                 if n not in placed:
                     rows.append({**base, **(_no_target(data) if targeted else {})})
     return _merge_target_rows(rows) if targeted else rows
+
+
+def _normalised_target(target: TableTarget, norm: Normalized) -> TableTarget:
+    if target.start is None or not norm.changed:
+        return target
+    return replace(target, start=norm.norm_start(target.start), end=norm.norm_end(target.end))
 
 
 def _no_target(data: DataConfig) -> dict[str, Any]:
@@ -411,8 +460,8 @@ def normalized_offsets(raw: str, span: Span) -> tuple[list[int], list[int]]:
 
 
 def _target_fields(cell: str, span: Span, target: TableTarget, where: str) -> dict[str, Any]:
-    """The target mention and its offsets in the normalised paragraph text (None when the
-    target is not mentioned), and for a wide table its label."""
+    """The target mention and its offsets in the paragraph text (None when the target is not
+    mentioned), and for a wide table its label. `cell` is the normalised cell, `target` in it."""
     label = {target.label_column: target.label} if target.label_column else {}
     if target.start is None:
         return {"target": target.mention, "target_start": None, "target_end": None, **label}
@@ -477,4 +526,5 @@ def summarize(frame: pd.DataFrame, report: IngestReport) -> dict[str, Any]:
         "near_duplicate_groups": int((frame["dup_group"].value_counts() > 1).sum()),
         "actor_paragraphs": actor_counts,
         "lines_dropped": {str(k): int(v) for k, v in dropped["reason"].value_counts().sort_index().items()},
+        "html_extracted": len(report.extractions),
     }

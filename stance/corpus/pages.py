@@ -17,10 +17,13 @@ import re
 from dataclasses import dataclass, field
 
 from stance.config import CorpusConfig
-from stance.corpus.segment import Span, is_terminated, iter_lines, strip_span, word_count
+from stance.corpus.segment import Span, ends_with_abbreviation, is_terminated, iter_lines, strip_span, word_count
 
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*$")
 _CONTINUATION_START = re.compile(r"^[a-z,.;:!?)\]\"'”’»…-]")
+# After a line that ends with an ambiguous abbreviation ("... with the U.S."), only a word that
+# cannot start a sentence continues it.
+_LOWER_START = re.compile(r"^[a-z0-9]")
 TITLE_MAX_WORDS = 30
 
 
@@ -189,6 +192,11 @@ def _continues_next(segments: list[Segment], i: int, end: int) -> bool:
     return bool(nxt.text) and not nxt.hard_break and bool(_CONTINUATION_START.match(nxt.text))
 
 
+def _next_is_text(segments: list[Segment], i: int, end: int) -> bool:
+    """Is segment i immediately followed (no blank line, no inline cut) by more text?"""
+    return i + 1 < end and bool(segments[i + 1].text) and not segments[i + 1].hard_break
+
+
 def _parse_region(segments: list[Segment], begin: int, end: int, doc: PageDocument, rules: PageRules,
                   dropped: list[DroppedLine]) -> PageDocument:
     cfg = rules.cfg
@@ -229,7 +237,8 @@ def _parse_region(segments: list[Segment], begin: int, end: int, doc: PageDocume
             close()
             dropped.append(_drop(seg, "stop", stop_rule))
             continue
-        unterminated = bool(current) and not is_terminated(current[-1].text)
+        unterminated = bool(current) and (not is_terminated(current[-1].text) or (
+            ends_with_abbreviation(current[-1].text) == "ambiguous" and bool(_LOWER_START.match(line))))
         # A line that continues a broken sentence is text, whatever it looks like on its own.
         if unterminated and not seg.hard_break and (not gap or _CONTINUATION_START.match(line)):
             current.append(seg)
@@ -248,11 +257,13 @@ def _parse_region(segments: list[Segment], begin: int, end: int, doc: PageDocume
         candidate = (markdown.group(1) if markdown else line).strip("*_ ")
         # The first line of an article is its title: always after a related-article header,
         # and on a lead story when it reads like a headline (no final punctuation).
-        is_title = (doc.title is None and not doc.paragraphs and not current
+        # A line cut after "Gov." or "Feb." is the start of a broken sentence, not a headline.
+        broken = ends_with_abbreviation(line) == "never" and _next_is_text(segments, i, end)
+        is_title = (doc.title is None and not doc.paragraphs and not current and not broken
                     and word_count(candidate) <= TITLE_MAX_WORDS
                     and (markdown is not None or doc.kind == "related" or not is_terminated(line)))
         is_heading = markdown is not None or (
-            word_count(line) <= cfg.heading_max_words and not is_terminated(line)
+            word_count(line) <= cfg.heading_max_words and not is_terminated(line) and not broken
             and not _CONTINUATION_START.match(line) and not _continues_next(segments, i, end))
         if is_title or is_heading:
             close()
