@@ -67,6 +67,16 @@ def data_sources(path: Path) -> list[dict[str, str]]:
     return [{"file": str(p), "sha256": file_sha256(p)} for p in sources]
 
 
+def metadata_source(name: str | None) -> dict[str, str] | None:
+    """The metadata sidecar's file and hash: outlets and dates it fills decide outlet splits."""
+    if not name:
+        return None
+    from stance.corpus.metadata import resolve_metadata_path
+
+    path = resolve_metadata_path(name)
+    return {"file": str(path), "sha256": file_sha256(path)}
+
+
 def annotation_source(name: str | None) -> dict[str, str] | None:
     if not name:
         return None
@@ -284,7 +294,7 @@ def check_resumable(staging: Path, data: dict[str, Any]) -> None:
     if not isinstance(before, dict):
         raise StanceError(f"{earlier}: no data record; pass --fresh to discard the interrupted run and start again")
     changed = [what for key, what in (("sources", "the data files' SHA-256"), ("annotations", "the annotations file"),
-                                      ("fingerprint", "the examples (ids, clusters, outlets, dates, text or labels)"),
+                                      ("metadata", "the metadata sidecar"), ("fingerprint", "the examples (ids, clusters, outlets, dates, text or labels)"),
                                       ("split_fingerprint", "the split"))
                if before.get(key) != data.get(key)]
     if changed:
@@ -327,6 +337,7 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
 
     data_record = {"path": str(data_path), "sources": data_sources(data_path),
                    "annotations": annotation_source(cfg.data.annotations),
+                   "metadata": metadata_source(cfg.data.metadata),
                    "paragraphs": len(paragraphs), "examples": len(examples), "fingerprint": fingerprint,
                    "split_fingerprint": split_fingerprint(assignment)}
 

@@ -650,3 +650,16 @@ def test_a_half_written_transformer_checkpoint_falls_back_to_the_previous_one(tm
     assert model.fit_info_["resumed_from"] == first.name
     assert any(f"{newest.name}: {damaged} is damaged" in line or f"{newest.name}: {damaged}" in line for line in lines)
     assert model.fit_info_["epochs_run"] == 3
+
+
+def test_resume_refuses_a_changed_metadata_sidecar(tmp_path):
+    """The sidecar fills outlets and dates, which outlet and time splits use: a change is refused."""
+    from stance import files
+    from stance.train import check_resumable
+
+    data = {"sources": [], "annotations": None, "metadata": {"file": "m.csv", "sha256": "a" * 64},
+            "fingerprint": "f", "split_fingerprint": "s"}
+    files.write_json(tmp_path / "run.json", {"data": data})
+    check_resumable(tmp_path, data)  # unchanged: accepted
+    with pytest.raises(StanceError, match="the metadata sidecar"):
+        check_resumable(tmp_path, {**data, "metadata": {"file": "m.csv", "sha256": "b" * 64}})
