@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("experiment")
     parser.add_argument("--up-to", type=float, default=1.0, help="train fractions up to this one (default all)")
     parser.add_argument("--models", default="", help="comma-separated model names (default all)")
+    parser.add_argument("--only", type=float, default=None, help="train this one fraction only")
     parser.add_argument("--report-only", action="store_true", help="train nothing, tabulate complete runs")
     parser.add_argument("--n-boot", type=int, default=2000)
     args = parser.parse_args(argv)
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     models = [m for m in (args.models.split(",") if args.models else exp.models)]
     configs = {f: (exp.runs() if f == 1.0 else exp.runs(train_fraction=f)) for f in fractions}
     if not args.report_only:
-        for fraction in [f for f in fractions if f <= args.up_to]:
+        for fraction in [f for f in fractions if f <= args.up_to and args.only in (None, f)]:
             for model in models:
                 cfg = configs[fraction][model]
                 started = time.perf_counter()
