@@ -301,6 +301,9 @@ class EmbeddingsClassifier:
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """float64 (len(X), len(classes_)), columns in the order of classes_."""
+        if len(X) == 0:
+            return np.zeros((0, len(self.classes_)))
         return self.head_.predict_proba(self.vectors(X)).astype(np.float64)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
