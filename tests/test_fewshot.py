@@ -211,3 +211,14 @@ def test_minilm_embeddings_separate_obvious_stances(tmp_path):
     test = pd.DataFrame({"text": ["Everyone cheered the wonderful result.", "The awful failure angered everyone."],
                          "target": None, "target_spans": [[], []]})
     assert list(model.predict(test)) == ["positive", "negative"]
+
+
+def test_shipped_few_shot_configs_validate():
+    from stance.config import load_experiment
+    from tests.conftest import REPO
+
+    for name in ("embeddings", "setfit"):
+        assert load_config(REPO / "configs" / f"{name}.yaml").model.kind == name
+    for name in ("newsmtsc-fewshot", "fewshot-compare", "seeds-fewshot"):
+        kinds = {m.kind for m in load_experiment(REPO / "configs" / f"{name}.yaml").models.values()}
+        assert {"tfidf", "embeddings", "setfit", "transformer"} <= kinds
