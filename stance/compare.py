@@ -160,7 +160,7 @@ def describe(run: Run) -> str:
     model = run.config["model"]
     if model["kind"] == "tfidf":
         return f"tfidf {model['classifier']} {model['features']}"
-    return f"transformer {Path(str(model['model'])).name}"
+    return f"{model['kind']} {Path(str(model['model'])).name}"
 
 
 def runs_table(runs: list[Run]) -> pd.DataFrame:

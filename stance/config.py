@@ -368,8 +368,69 @@ class TransformerModel(Strict):
     precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"
 
 
-ModelConfig = Annotated[Union[TfidfModel, TransformerModel], Field(discriminator="kind")]
-MODEL_KINDS = ("tfidf", "transformer")
+class _SentenceEncoderModel(Strict):
+    """What the two few-shot kinds share: a sentence encoder, its inputs and a logreg head."""
+
+    # A short alias (see stance.models.pretrained.ALIASES) or a local folder with config.json.
+    model: str = "minilm"
+    max_length: int = Field(128, ge=16, le=8192)
+    # Stance only: the actor as the first segment ("Russia [SEP] paragraph"), its mentions
+    # marked in the paragraph (<< Russia >>), or both.
+    target_input: Literal["first_segment", "marked", "both"] = "first_segment"
+    # head: keep the start of a long paragraph; around_target: a window around the first
+    # mention of the stance target; auto: around_target for stance, head otherwise.
+    truncation: Literal["auto", "head", "around_target"] = "auto"
+    # Head: logistic regression on the sentence vectors.
+    C: float = Field(1.0, gt=0)
+    class_weight: Literal["balanced"] | None = "balanced"
+    max_iter: int = Field(2000, ge=10)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    # Values of the head's C to try, selected by macro-F1 on the validation split.
+    tune: dict[str, list[Any]] = Field(default_factory=dict)
+
+    @field_validator("tune")
+    @classmethod
+    def _tunable(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in grid.items():
+            if key != "C":
+                raise ValueError(f"cannot tune {key!r}; tunable: ['C']")
+            if not values or any(not isinstance(v, (int, float)) or v <= 0 for v in values):
+                raise ValueError("tune.C needs positive numbers")
+        return grid
+
+
+class EmbeddingsModel(_SentenceEncoderModel):
+    """A frozen sentence encoder and a logistic-regression head (stance.models.embeddings)."""
+
+    kind: Literal["embeddings"] = "embeddings"
+    normalize: bool = True
+    batch_size: int = Field(64, ge=1)
+    # Keep sentence vectors on disk ($STANCE_CACHE/embeddings), keyed by encoder and input.
+    cache: bool = True
+
+
+class SetFitModelConfig(_SentenceEncoderModel):
+    """SetFit: contrastive fine-tuning of the encoder, then the head (stance.models.setfit_kind)."""
+
+    kind: Literal["setfit"] = "setfit"
+    # Pairs per training example and epoch: 2 x num_iterations (half same-class, half not).
+    num_iterations: int = Field(20, ge=1)
+    # Cap on contrastive steps (batches of pairs); null: as many as num_iterations make.
+    max_steps: int | None = Field(None, ge=1)
+    epochs: int = Field(1, ge=1)
+    batch_size: int = Field(16, ge=2)
+    eval_batch_size: int = Field(64, ge=1)
+    body_learning_rate: float = Field(2e-5, gt=0)
+    warmup_ratio: float = Field(0.1, ge=0, lt=1)
+    # oversampling: as many same-class as different-class pairs (balanced pairs); undersampling
+    # or unique: the pairs as they come.
+    sampling_strategy: Literal["oversampling", "undersampling", "unique"] = "oversampling"
+    normalize: bool = False
+
+
+ModelConfig = Annotated[Union[TfidfModel, TransformerModel, EmbeddingsModel, SetFitModelConfig],
+                        Field(discriminator="kind")]
+MODEL_KINDS = ("tfidf", "transformer", "embeddings", "setfit")
 
 
 class TrainConfig(Strict):

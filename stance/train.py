@@ -170,7 +170,8 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, se
     `choices`: the grid point kept, ties and how they were broken, the best epoch, and warnings
     (an edge value of the grid won; the best epoch was the last).
     """
-    grid = cfg.model.tune if cfg.model.kind == "tfidf" else {}
+    # setfit tunes its head's C itself, after fine-tuning its encoder once.
+    grid = cfg.model.tune if cfg.model.kind in ("tfidf", "embeddings") else {}
     keys = list(grid)
     combos = list(itertools.product(*(grid[k] for k in keys))) or [()]
     if len(combos) > 1 and val.empty:
@@ -331,7 +332,7 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
         + (f"{paragraphs['cluster_id'].nunique()} story clusters, grouped by {cfg.split.group_by}"
            if cfg.split.method != "files" else "split as given by data.split_files"))
     warn_sparse_classes(examples, classes, cfg, say)
-    if cfg.model.kind == "transformer":
+    if cfg.model.kind in ("transformer", "embeddings", "setfit"):
         resolve_model_path(cfg.model.model)  # a missing model fails here, not after the folder exists
     fingerprint = examples_fingerprint(examples)
 
@@ -447,6 +448,10 @@ def describe_model(cfg: TrainConfig) -> str:
     m = cfg.model
     if m.kind == "tfidf":
         return f"TF-IDF ({m.classifier}, {m.features} n-grams)"
+    if m.kind == "embeddings":
+        return f"frozen sentence encoder `{m.model}` + logistic regression (max {m.max_length} tokens)"
+    if m.kind == "setfit":
+        return f"SetFit on `{m.model}` (max {m.max_length} tokens, {m.num_iterations} pair iterations)"
     return f"fine-tuned transformer `{m.model}` (max {m.max_length} tokens, truncation {m.truncation})"
 
 

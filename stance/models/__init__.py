@@ -24,18 +24,20 @@ class ModelKind:
     load: Callable[[Path], Any]
 
 
-def _transformer(name: str) -> Callable[..., Any]:
+def _transformer(name: str, module: str = "transformer") -> Callable[..., Any]:
     # Imported on first use: torch and transformers are heavy and TF-IDF runs never need them.
     def call(*args: Any, **kwargs: Any) -> Any:
-        from stance.models import transformer
+        import importlib
 
-        return getattr(transformer, name)(*args, **kwargs)
+        return getattr(importlib.import_module(f"stance.models.{module}"), name)(*args, **kwargs)
     return call
 
 
 MODEL_BUILDERS: dict[str, ModelKind] = {
     "tfidf": ModelKind(tfidf.build, tfidf.save, tfidf.load),
     "transformer": ModelKind(_transformer("build"), _transformer("save"), _transformer("load")),
+    "embeddings": ModelKind(*(_transformer(n, "embeddings") for n in ("build", "save", "load"))),
+    "setfit": ModelKind(*(_transformer(n, "setfit_kind") for n in ("build", "save", "load"))),
 }
 
 
