@@ -61,9 +61,20 @@ def load_run_model(run_dir: Path) -> tuple[TrainConfig, dict[str, Any], Any]:
     if not primary or not isinstance(hashes, dict):
         raise StanceError(f"{run_dir / 'run.json'}: made by an older stance that recorded no model hashes "
                           "(and saved models as pickles, which run code when loaded); train the run again")
-    units = ensemble_units(cfg, record)
-    folders = [record["models"][u] for u in units] if len(units) > 1 else [primary]
+    folders = predicting_models(cfg, record)
     return cfg, record, FoldEnsemble([checked_model(run_dir, folder, hashes) for folder in folders], classes)
+
+
+def predicting_models(cfg: TrainConfig, record: dict[str, Any]) -> list[str]:
+    """Run-relative folders of the models that label new data (see `ensemble_units`)."""
+    units = ensemble_units(cfg, record)
+    return [record["models"][u] for u in units] if len(units) > 1 else [record["primary_model"]]
+
+
+def model_file_hashes(record: dict[str, Any], folders: list[str]) -> dict[str, str]:
+    """The run.json hashes of every file in the given model folders: what a prediction used."""
+    prefixes = tuple(folder.rstrip("/") + "/" for folder in folders)
+    return {k: v for k, v in (record.get("model_files") or {}).items() if k.startswith(prefixes)}
 
 
 def checked_model(run_dir: Path, folder: str, hashes: dict[str, str]) -> Any:
@@ -210,8 +221,7 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
         raise StanceError(f"{corpus}: corpus not found")
     cfg, record, model = load_run_model(run_dir)
     manifest = {"run": str(run_dir), "run_id": record["run_id"], "task": cfg.task,
-                "model_files": {k: v for k, v in record["model_files"].items()
-                                if k.startswith(record["primary_model"].rstrip("/") + "/")},
+                "model_files": model_file_hashes(record, predicting_models(cfg, record)),
                 "corpus": str(corpus), "corpus_fingerprint": corpus_fingerprint(corpus),
                 "batch_size": batch_size, "classes": [str(c) for c in model.classes_],
                 "status": "running", "started": now()}
@@ -280,14 +290,12 @@ def check_predictions_provenance(run_dir: Path, predictions_dir: Path, external:
     if external:
         return manifest
     record = read_run_record(run_dir)
-    cfg_classes = None
-    primary = record.get("primary_model")
-    if primary:
-        meta = files.read_json(run_dir / primary / "model.json", "the model description")
-        cfg_classes = meta.get("classes") if isinstance(meta, dict) else None
-    expected = {"run_id": record.get("run_id"), "task": record.get("task"), "classes": cfg_classes,
-                "model_files": {k: v for k, v in (record.get("model_files") or {}).items()
-                                if primary and k.startswith(primary.rstrip("/") + "/")}}
+    cfg = load_config(run_file(run_dir, "config.yaml", record))
+    # Predictions carry a column for every schema class of the task (0 where a fold never saw
+    # one), made by the run's predicting models: the first fit, or every fold of a CV run.
+    expected = {"run_id": record.get("run_id"), "task": record.get("task"),
+                "classes": [str(c) for c in cfg.label_schema.classes_for(cfg.task)],
+                "model_files": model_file_hashes(record, predicting_models(cfg, record))}
     for key, want in expected.items():
         got = manifest.get(key)
         if got != want:
