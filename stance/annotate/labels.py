@@ -18,7 +18,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from stance.config import LabelSchema
-from stance.corpus.tables import decode_error, file_encoding, open_text, sniff_delimiter
+from stance.corpus.tables import decode_error, open_text, read_string_csv, sniff_delimiter
 from stance.errors import StanceError
 
 LABEL_COLUMNS = ["paragraph_id", "annotator", "field", "label", "source", "row"]
@@ -126,14 +126,7 @@ def read_labels_file(path: Path, report: LabelReport, schema: LabelSchema) -> li
 
 def read_long_labels(path: Path) -> pd.DataFrame:
     """A long label table written by `import` (or any CSV with its columns)."""
-    if not path.is_file():
-        raise StanceError(f"{path}: no such file")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=file_encoding(path))
-    except UnicodeDecodeError as exc:
-        raise decode_error(path, exc) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise StanceError(f"{path}: cannot read as CSV: {str(exc).splitlines()[0]}") from None
+    frame = read_string_csv(path, "no such file")
     missing = [c for c in ("paragraph_id", "annotator", "field", "label") if c not in frame]
     if missing:
         raise StanceError(f"{path}: missing column(s) {missing}; expected the table `stance.annotate import` writes")

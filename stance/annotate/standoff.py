@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from stance.corpus.tables import decode_error, file_encoding
+from stance.corpus.tables import read_string_csv
 from stance.errors import StanceError
 
 STANDOFF_COLUMNS = ["paragraph_id", "source", "start", "end", "text_sha1", "framing", "sentiment", "stance"]
@@ -42,14 +42,7 @@ def standoff_table(paragraphs: pd.DataFrame, wide: pd.DataFrame) -> pd.DataFrame
 
 
 def read_standoff(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise StanceError(f"{path}: stand-off label file not found (data.annotations)")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=file_encoding(path))
-    except UnicodeDecodeError as exc:
-        raise decode_error(path, exc) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise StanceError(f"{path}: cannot read as CSV: {str(exc).splitlines()[0]}") from None
+    frame = read_string_csv(path, "stand-off label file not found (data.annotations)")
     missing = [c for c in ("paragraph_id", "text_sha1") if c not in frame]
     if missing:
         raise StanceError(f"{path}: missing column(s) {missing}; expected {STANDOFF_COLUMNS}")

@@ -79,6 +79,20 @@ def decode_error(path: Path, exc: UnicodeDecodeError, encoding: str = "utf-8") -
                        "(Excel: cp1252; Chinese data sets: gbk), set data.encoding")
 
 
+def read_string_csv(path: Path, missing: str) -> pd.DataFrame:
+    """A small CSV of strings that stance or an annotator wrote (label sheets, stand-off files),
+    BOM- and UTF-16-aware; a missing, undecodable or unparsable file is one error naming it.
+    `missing` is the message for a file that is not there."""
+    if not path.is_file():
+        raise StanceError(f"{path}: {missing}")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=file_encoding(path))
+    except UnicodeDecodeError as exc:
+        raise decode_error(path, exc) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise StanceError(f"{path}: cannot read as CSV: {str(exc).splitlines()[0]}") from None
+
+
 @contextmanager
 def _read_errors(path: Path, fmt: str, encoding: str = "utf-8", sep: str | None = None) -> Iterator[None]:
     """A file that cannot be read becomes one clear error naming it, whole or in chunks."""
