@@ -34,7 +34,7 @@ from stance import files
 from stance.config import ExperimentConfig, TrainConfig, is_experiment_file, load_experiment
 from stance.errors import StanceError, cli_entry
 from stance.figures import PALETTE, new_figure, save_figure
-from stance.runs import is_run_dir, previous_runs, run_file, run_id_for
+from stance.runs import is_run_dir, previous_runs, read_run_json, run_file, run_id_for
 from stance.stats import mcnemar, paired_bootstrap
 
 
@@ -61,8 +61,8 @@ class Run:
 def load_run(path: Path) -> Run:
     if not is_run_dir(path):
         raise StanceError(f"{path}: not a run folder (no run.json and config.yaml)")
-    record = files.read_json(path / "run.json", "the run record")
-    if not isinstance(record, dict) or record.get("status") != "complete" or not (path / "metrics.json").is_file():
+    record = read_run_json(path)
+    if record.get("status") != "complete" or not (path / "metrics.json").is_file():
         raise StanceError(f"{path}: the run is not complete (status {record.get('status')!r}); "
                           "finish it with stance.train --resume")
     metrics = files.read_json(run_file(path, "metrics.json", record), "the run's metrics")

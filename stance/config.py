@@ -52,7 +52,9 @@ NgramRange = Annotated[tuple[int, int], AfterValidator(_ngram_range)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # allow_inf_nan=False: an infinite or NaN number (YAML .inf, 1e400) would train, then be saved as
+    # null in the run's config.yaml, which could not be loaded again.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class LabelSchema(Strict):

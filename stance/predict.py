@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -31,7 +32,7 @@ from stance.corpus.actors import Gazetteer
 from stance.corpus.ingest import ingest
 from stance.errors import StanceError, cli_entry
 from stance.models import load_model
-from stance.runs import acquire_lock, check_unlocked, file_sha256, now, release_lock, run_file
+from stance.runs import acquire_lock, check_unlocked, file_sha256, now, read_run_json, release_lock, run_file
 from stance.train import aligned_proba
 
 FEATURES = ["text", "target", "target_spans"]
@@ -44,8 +45,8 @@ def read_run_record(run_dir: Path) -> dict[str, Any]:
         raise StanceError(f"{run_dir}: run folder not found")
     if not (run_dir / "run.json").exists() and not (run_dir / "config.yaml").exists():
         raise StanceError(f"{run_dir}: not a run folder (no run.json and config.yaml)")
-    record = files.read_json(run_dir / "run.json", "the run record")
-    if not isinstance(record, dict) or record.get("status") != "complete":
+    record = read_run_json(run_dir)
+    if record.get("status") != "complete":
         raise StanceError(f"{run_dir}: the run is not complete; finish it with stance.train --resume")
     return record
 
@@ -129,9 +130,22 @@ def paragraph_shards(path: Path) -> list[Path]:
     shards = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
     if not shards or any(p.suffix.lower() != ".parquet" or not p.is_file() for p in shards):
         return []
-    if not all({"paragraph_id", "text"} <= set(pq.ParquetFile(p).schema_arrow.names) for p in shards):
+    try:
+        names = [set(pq.ParquetFile(p).schema_arrow.names) for p in shards]
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        bad = next((p for p in shards if not _readable_parquet(p)), shards[0])
+        raise StanceError(f"{bad}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+    if not all({"paragraph_id", "text"} <= n for n in names):
         return []
     return shards
+
+
+def _readable_parquet(path: Path) -> bool:
+    try:
+        pq.ParquetFile(path)
+        return True
+    except (OSError, ValueError):
+        return False
 
 
 def complete_columns(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
@@ -234,9 +248,19 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
 
         return predict_with_ray(run_dir, corpus, out, manifest, batch_size, workers, gpus_per_worker,
                                 ray_address, progress, say)
+    if out.exists() and not out.is_dir():
+        raise StanceError(f"{out}: is a file, not a folder; choose a new --out")
+    new_folder = not out.exists()
     manifest = open_output(out, manifest, resume)
     try:
         return _predict_into(out, manifest, model, cfg, corpus, batch_size, progress, say)
+    except BaseException:
+        # Bad input found before the first batch was written (an unreadable corpus): leave no
+        # half-made --out behind that would block the retry with the fixed input.
+        if new_folder and not any((out / "parts").glob("*.parquet")):
+            release_lock(out)
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     finally:
         release_lock(out)
 

@@ -52,7 +52,7 @@ from stance.figures import PALETTE, STYLE, new_figure, save_figure
 from stance.predict import check_predictions_provenance, predict_corpus, read_predictions
 from stance.quantify import (DEFAULT_METHOD, NOT_ESTIMABLE, OK, UNRELIABLE, Estimate, Quantifier, Settings,
                              clopper_pearson, difference, ppi_estimate, worst)
-from stance.runs import is_run_dir, previous_runs, run_file, run_id_for
+from stance.runs import is_run_dir, previous_runs, read_run_json, run_file, run_id_for
 
 NO_OUTLET = "(no outlet)"
 
@@ -181,7 +181,22 @@ def read_labelled_table(path: Path, what: str) -> pd.DataFrame:
                           f"(it has {', '.join(map(str, table.columns))})")
     table = table.assign(paragraph_id=table["paragraph_id"].astype(str), label=table["label"].astype(str))
     table["target"] = table["target"].astype("string").fillna("") if "target" in table else ""
+    check_unique_items(table, path, what)
     return table
+
+
+def check_unique_items(table: pd.DataFrame, path: Path, what: str) -> None:
+    """An item counted twice would weigh twice in every share and interval: refuse it, naming
+    both lines (CSV lines: header is line 1; JSONL: row n is line n)."""
+    keys = ["paragraph_id", "target"] if "target" in table else ["paragraph_id"]
+    repeated = table.duplicated(keys, keep=False)
+    if repeated.any():
+        first, second = [int(i) for i in table.index[repeated][:2]]
+        offset = 1 if path.suffix.lower() in (".jsonl", ".json") else 2
+        row = table.loc[second]
+        target = f" target {row['target']!r}" if "target" in table and row["target"] else ""
+        raise StanceError(f"{path}: line {second + offset}: {what} item paragraph {row['paragraph_id']!r}{target} "
+                          f"appears twice (first on line {first + offset})")
 
 
 def check_labels(table: pd.DataFrame, classes: list[str], path: Path, what: str) -> None:
@@ -667,6 +682,8 @@ def report_run(run_dir: Path, out: Path, predictions_dir: str | None, settings: 
     task, classes = cfg.task, cfg.label_schema.classes_for(cfg.task)
     say(f"stance.report: {run_dir.name} ({task})")
     calibration = calibration_set(run_dir)
+    if audit_path:  # a bad audit file is refused before the corpus is predicted, not after
+        check_labels(read_labelled_table(Path(audit_path), "audit"), classes, Path(audit_path), "audit")
     predictions = corpus_predictions(run_dir, cfg, out, predictions_dir, say)
     predictions = predictions.assign(outlet=_outlet(predictions["outlet"]))
     notes = []
@@ -700,7 +717,7 @@ def report_run(run_dir: Path, out: Path, predictions_dir: str | None, settings: 
     notes.append(f"Run {run_dir.name}: {task}, test macro-F1 {test['macro_f1']:.3f} [{test['ci']['macro_f1']['low']:.3f}, "
                  f"{test['ci']['macro_f1']['high']:.3f}] on {test['n']} held-out items (majority-class floor "
                  f"{metrics['majority_baseline_test']['macro_f1']:.3f}); they are the calibration set of ACC/PACC.")
-    result["data_fingerprint"] = files.read_json(run_dir / "run.json", "the run record")["data"]["fingerprint"]
+    result["data_fingerprint"] = read_run_json(run_dir)["data"]["fingerprint"]
     result["run_dir"] = run_dir
     return result, notes
 
@@ -717,9 +734,15 @@ def read_prediction_table(path: Path, classes: list[str], what: str, labelled: b
         table = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else (
             pd.read_json(path, lines=True, dtype=False) if path.suffix.lower() == ".jsonl" else pd.read_csv(path, dtype=str))
         if "paragraph_id" not in table:
-            raise StanceError(f"{path}: the {what} table needs a paragraph_id column")
+            raise StanceError(f"{path}: the {what} table needs a paragraph_id column (it has "
+                              f"{', '.join(map(str, table.columns))}; a CSV must be comma-separated)")
         table["paragraph_id"] = table["paragraph_id"].astype(str)
+        if "target" in table:
+            table["target"] = table["target"].astype("string").fillna("")
+        check_unique_items(table, path, what)
     prob = [f"prob_{c}" for c in classes if f"prob_{c}" in table]
+    if prob:
+        check_probabilities(table, prob, classes, path, what)
     if not prob:
         if "pred" not in table:
             raise StanceError(f"{path}: the {what} table needs a pred column or prob_<class> columns "
@@ -736,6 +759,23 @@ def read_prediction_table(path: Path, classes: list[str], what: str, labelled: b
         if column not in table:
             table[column] = default
     return table
+
+
+def check_probabilities(table: pd.DataFrame, prob: list[str], classes: list[str], path: Path, what: str) -> None:
+    """prob_<class> columns must cover every class with numbers in [0, 1] that sum to 1 per row."""
+    missing = [c for c in classes if f"prob_{c}" not in table]
+    if missing:
+        raise StanceError(f"{path}: the {what} table has no prob_ column for {', '.join(missing)}")
+    values = table[prob].apply(pd.to_numeric, errors="coerce")
+    offset = 1 if path.suffix.lower() in (".jsonl", ".json") else 2
+    bad = values.isna().any(axis=1) | (values < 0).any(axis=1) | (values > 1).any(axis=1)
+    if bad.any():
+        raise StanceError(f"{path}: line {int(table.index[bad][0]) + offset}: probabilities must be numbers in [0, 1]")
+    off = (values.sum(axis=1) - 1).abs() > 1e-3
+    if off.any():
+        i = table.index[off][0]
+        raise StanceError(f"{path}: line {int(i) + offset}: the prob_ columns sum to {values.loc[i].sum():.3f}, not 1")
+    table[prob] = values
 
 
 def report_external(predictions_path: str, calibration_path: str | None, audit_path: str | None, task: str,

@@ -277,6 +277,16 @@ def run_file(run_dir: Path, name: str, record: dict[str, Any] | None = None) -> 
     return path
 
 
+def read_run_json(run_dir: Path) -> dict[str, Any]:
+    """run.json as a dict; missing, truncated or not a JSON object -> StanceError naming it."""
+    from stance import files
+
+    record = files.read_json(run_dir / "run.json", "the run record")
+    if not isinstance(record, dict):
+        raise StanceError(f"{run_dir / 'run.json'}: the run record is damaged (not a JSON object)")
+    return record
+
+
 def is_run_dir(path: Path) -> bool:
     return (path / "run.json").is_file() and (path / "config.yaml").is_file()
 

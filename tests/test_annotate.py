@@ -212,3 +212,15 @@ def test_alpha_is_undefined_not_perfect_when_every_rating_is_one_category():
     rows = [(f"p{i}", who, "stance:West", "neutral") for i in range(5) for who in "AB"]
     entry = agreement(long(rows))["fields"]["stance: West"]
     assert entry["krippendorff_alpha"] is None and entry["percent_agreement"] == 1.0
+
+
+def test_agreement_on_a_label_file_with_only_its_header_is_one_line(tmp_path, capsys):
+    """The file `import` writes for an export without annotations: an error, not a KeyError."""
+    from stance.annotate.__main__ import main as annotate_main
+
+    empty = tmp_path / "labels.csv"
+    empty.write_text("paragraph_id,annotator,field,label\n")
+    assert annotate_main(["agree", str(empty), "--out", str(tmp_path / "agree")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no labels to compare" in err
+    assert not (tmp_path / "agree").exists()

@@ -207,6 +207,26 @@ def test_external_predictions_with_calibration_and_audit(tmp_path):
     with pytest.raises(StanceError, match=r"bad.csv: line 3: audit label 'pro-Mars'"):
         report_module.report([], tmp_path / "r2", external=str(tmp_path / "llm.csv"), audit=str(bad),
                              compare_dir=None, say=QUIET)
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text("paragraph_id,label\nAlpha-1,neutral\nAlpha-2,neutral\nAlpha-1,neutral\n")
+    with pytest.raises(StanceError, match=r"repeated.csv: line 4: audit item paragraph 'Alpha-1' appears twice "
+                                          r"\(first on line 2\)"):
+        report_module.report([], tmp_path / "r3", external=str(tmp_path / "llm.csv"), audit=str(repeated),
+                             compare_dir=None, say=QUIET)
+
+
+@pytest.mark.parametrize("rows, message", [
+    ("p1,A,0.5,0.5,0.5,0.5\n", "line 2: the prob_ columns sum to 2.000, not 1"),
+    ("p1,A,,0.5,0.5,0\n", "line 2: probabilities must be numbers in [0, 1]"),
+    ("p1,A,1,0,0,0\np1,A,1,0,0,0\n", "line 3: predictions item paragraph 'p1' appears twice"),
+])
+def test_external_prediction_tables_that_would_count_wrongly_are_refused(tmp_path, rows, message):
+    table = tmp_path / "ext.csv"
+    table.write_text("paragraph_id,outlet,prob_neutral,prob_pro-Russia,prob_pro-Ukraine,prob_pro-West\n" + rows)
+    audit = tmp_path / "audit.csv"
+    audit.write_text("paragraph_id,label\np1,neutral\n")
+    with pytest.raises(StanceError, match=re.escape(message)):
+        report_module.report([], tmp_path / "r", external=str(table), audit=str(audit), compare_dir=None, say=QUIET)
 
 
 @pytest.mark.slow

@@ -663,3 +663,37 @@ def test_resume_refuses_a_changed_metadata_sidecar(tmp_path):
     check_resumable(tmp_path, data)  # unchanged: accepted
     with pytest.raises(StanceError, match="the metadata sidecar"):
         check_resumable(tmp_path, {**data, "metadata": {"file": "m.csv", "sha256": "b" * 64}})
+
+
+def test_predict_on_unreadable_input_leaves_no_folder_that_blocks_the_retry(tiny_run, tmp_path, capsys):
+    """Bad input is found before the first batch: --out is removed, so the fixed input can use it."""
+    from stance.predict import main as predict_main
+
+    garbage = tmp_path / "g.parquet"
+    garbage.write_bytes(bytes(range(256)) * 10)
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text('text,outlet\n"one two",x\n"three",y,z,w\n')
+    for corpus, message in ((garbage, "g.parquet: not a readable Parquet file"), (ragged, "ragged.csv: cannot parse")):
+        out = tmp_path / "pred"
+        assert predict_main([str(tiny_run), str(corpus), "--out", str(out), "--quiet"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and message in err, err
+        assert not out.exists()
+    table = json.loads((tiny_run / "run.json").read_text())["data"]["path"]
+    assert predict_main([str(tiny_run), table, "--out", str(tmp_path / "pred"), "--quiet"]) == 0
+    assert predict_main([str(tiny_run), table, "--out", str(ragged), "--quiet"]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_a_run_record_that_is_not_an_object_is_named_as_damaged(run_copy, tmp_path, capsys):
+    from stance.compare import main as compare_main
+    from stance.predict import main as predict_main
+
+    (run_copy / "run.json").write_text("[]")
+    capsys.readouterr()
+    table = tmp_path / "t.csv"
+    table.write_text("text\nsome words\n")
+    assert compare_main([str(run_copy), str(run_copy), "--out", str(tmp_path / "c")]) == 2
+    assert predict_main([str(run_copy), str(table), "--out", str(tmp_path / "p")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2 and all("run.json: the run record is damaged (not a JSON object)" in x for x in lines), lines

@@ -120,6 +120,9 @@ def read_all(names: list[str]) -> pd.DataFrame:
 
 def cmd_agree(args: argparse.Namespace) -> None:
     labels = read_all(args.labels)
+    if labels.empty:
+        raise StanceError(f"{', '.join(args.labels)}: no labels to compare (the file holds only its header; "
+                          "did the export contain annotations?)")
     result = agreement(labels)
     table = agreement_table(result)
     print(table.drop(columns=["note"]).to_markdown(index=False, floatfmt=".3f"))
