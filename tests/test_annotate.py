@@ -224,3 +224,27 @@ def test_agreement_on_a_label_file_with_only_its_header_is_one_line(tmp_path, ca
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "no labels to compare" in err
     assert not (tmp_path / "agree").exists()
+
+
+def test_label_studio_results_that_are_not_one_choice_are_listed_not_guessed(tmp_path, defaults):
+    """Two choices for a single-choice field, or a value without choices, are problems: the
+    first choice is not kept silently and the label is not dropped silently."""
+    from stance.annotate.labels import LabelReport
+    from stance.annotate.labelstudio import read_export
+
+    def result(name, value):
+        return {"from_name": name, "to_name": "text", "type": "choices", "value": value}
+
+    tasks = [{"id": 1, "data": {"paragraph_id": "d1:0", "text": "invented"}, "annotations": [
+        {"id": 1, "completed_by": 1, "result": [result("framing", {"choices": ["pro-Ukraine", "neutral"]}),
+                                                  result("sentiment", {"text": ["negative"]})]}]},
+             {"id": 2, "data": {"paragraph_id": "d2:0", "text": "invented"}, "annotations": [
+        {"id": 2, "completed_by": 1, "result": [result("framing", {"choices": ["neutral"]})]}]}]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks))
+    report = LabelReport()
+    rows = read_export(path, report, defaults[1])
+    assert [(r["paragraph_id"], r["field"], r["label"]) for r in rows] == [("d2:0", "framing", "neutral")]
+    problems = "\n".join(report.problems)
+    assert "framing: 2 choices ['pro-Ukraine', 'neutral'] for a single-choice field; skipped" in problems
+    assert "(sentiment): no 'value.choices' (keys: text); skipped" in problems

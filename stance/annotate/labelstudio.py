@@ -124,6 +124,11 @@ def _results(annotation: dict[str, Any], report: LabelReport, path: Path, at: st
             report.add(str(path), at, f"result {j} ({result['from_name']}): 'value.choices' is not a list of "
                                       "strings; skipped")
             continue
+        if isinstance(value, dict) and choices is None and result["from_name"] != "comment":
+            # A text area or other control's value under a choice field: nothing we can read as a label.
+            report.add(str(path), at, f"result {j} ({result['from_name']}): no 'value.choices' (keys: "
+                                      f"{', '.join(map(str, value)) or 'none'}); skipped")
+            continue
         out.append((result["from_name"], choices or []))
     return out
 
@@ -183,6 +188,10 @@ def read_export(path: Path, report: LabelReport, schema: LabelSchema | None = No
             for name, choices in _results(annotation, report, path, at):
                 if name == "actors":
                     ticked = set(choices)
+                elif (name in ("framing", "sentiment") or name in actor_of) and len(choices) > 1:
+                    # A single-choice field with several choices: which one was meant is unknown.
+                    report.add(str(path), at, f"{name}: {len(choices)} choices {choices} for a single-choice "
+                                              "field; skipped")
                 elif name in ("framing", "sentiment") and choices:
                     picked[name] = choices[0]
                 elif name in actor_of and choices:
