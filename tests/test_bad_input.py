@@ -144,7 +144,13 @@ def case_nan_in_a_file(tmp_path):
         "c.yaml:4: split.test_size: Input should be a finite number"
 
 
-CASES = [case_infinite_tune_value, case_nan_in_a_file, case_duplicate_key, case_alias_bomb_under_a_list, case_reversed_ngrams_override,
+def case_mapped_column_missing(tmp_path):
+    # A named column that is not there must not fall back to a column of the default name.
+    return [str(config_for(tmp_path, labelled(tmp_path))), "--set", "data.columns.outlet=nope"], \
+        "no outlet column 'nope' (data.columns.outlet)"
+
+
+CASES = [case_mapped_column_missing, case_infinite_tune_value, case_nan_in_a_file, case_duplicate_key, case_alias_bomb_under_a_list, case_reversed_ngrams_override,
          case_tune_value_the_model_rejects, case_seed_out_of_range, case_nul_in_output_dir, case_malformed_yaml, case_unknown_key, case_ill_typed_key, case_config_not_found, case_missing_data_file,
          case_missing_data_folder, case_empty_corpus_file, case_empty_corpus_folder, case_no_labelled_rows,
          case_label_not_in_schema, case_unknown_actor, case_duplicate_paragraph_ids, case_model_not_installed,

@@ -223,6 +223,12 @@ def check_columns(path: Path, frame: pd.DataFrame, columns: ColumnMap, targets: 
         column = getattr(columns, name)
         if column is not None and column not in frame.columns:
             raise StanceError(f"{path}: no {name} column {column!r} (data.columns.{name}); columns are {available}")
+    for name in ("doc_id", "paragraph_id", "outlet", "date", "title", "url"):
+        # These may be absent under their default names; a column the user named must exist, or
+        # the run would silently use another one while its config says otherwise.
+        column = getattr(columns, name)
+        if column is not None and column != type(columns).model_fields[name].default and column not in frame.columns:
+            raise StanceError(f"{path}: no {name} column {column!r} (data.columns.{name}); columns are {available}")
     for i, pair in enumerate(targets or []):
         for name in ("target", "label", "start", "end"):
             column = getattr(pair, name)
