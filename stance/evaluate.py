@@ -35,7 +35,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 
 from stance import files
 from stance.annotate.examples import build_examples
-from stance.annotate.standoff import attach_standoff
+from stance.annotate.standoff import attach_standoff, resolve_annotations_path
 from stance.config import TrainConfig, load_config, parse_override
 from stance.corpus.ingest import IngestReport, ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
@@ -191,7 +191,7 @@ def gold_examples(cfg: TrainConfig, file: Path, rows_are: str | None, annotation
         raise StanceError(f"data: {exc.errors()[0]['msg']}") from None
     paragraphs = ingest(data, cfg.corpus, cfg.label_schema, report)
     if annotations:
-        paragraphs = attach_standoff(paragraphs, Path(annotations))
+        paragraphs = attach_standoff(paragraphs, resolve_annotations_path(annotations))
     label_column = getattr(data.labels, cfg.task)
     examples = build_examples(paragraphs, cfg.task, cfg.label_schema, label_column, data.labels.values)
     return paragraphs, examples
@@ -256,7 +256,8 @@ def evaluate_file(run_dir: Path, file: Path, out: Path, overrides: list[str] | N
     metrics = {
         "run": str(run_dir), "run_id": record["run_id"], "task": cfg.task, "model": record["primary_model"],
         "file": str(file), "file_sha256": file_sha256(source) if source.is_file() else None,
-        "annotations": ({"file": annotations, "sha256": file_sha256(Path(annotations))} if annotations else None),
+        "annotations": ({"file": annotations, "sha256": file_sha256(resolve_annotations_path(annotations))}
+                        if annotations else None),
         "data": cfg.data.model_dump(mode="json") | {"path": str(file)} | ({"rows_are": rows_are} if rows_are else {}),
         "paragraphs": int(paragraphs["paragraph_id"].nunique()), "examples": len(examples),
         "classes_unseen_in_training": unseen,
