@@ -57,6 +57,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
+class Tunable(Strict):
+    """A model section with a `tune` grid: each grid point is validated like the config itself."""
+
+    def grid_point(self, params: dict[str, Any]) -> "Tunable":
+        """This model with `params` from the tune grid (raises ValidationError if the model would reject them)."""
+        return type(self).model_validate({**self.model_dump(), **params, "tune": {}})
+
+
 class LabelSchema(Strict):
     actors: dict[str, list[str]]
     # Phrases that contain an alias but are not the actor ("Latin America" is not the US).
@@ -287,7 +295,7 @@ class SplitConfig(Strict):
 TUNABLE_TFIDF = ("C", "word_ngrams", "char_ngrams", "min_df", "max_features", "sublinear_tf")
 
 
-class TfidfModel(Strict):
+class TfidfModel(Tunable):
     kind: Literal["tfidf"] = "tfidf"
     features: Literal["word", "char", "word+char"] = "word+char"
     word_ngrams: NgramRange = (1, 2)
@@ -341,9 +349,6 @@ class TfidfModel(Strict):
         check_params(self)
         return self
 
-    def grid_point(self, params: dict[str, Any]) -> "TfidfModel":
-        """This model with `params` from the tune grid, validated like the config itself."""
-        return type(self).model_validate({**self.model_dump(), **params, "tune": {}})
 
 
 class TransformerModel(Strict):
@@ -370,7 +375,7 @@ class TransformerModel(Strict):
     precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"
 
 
-class _SentenceEncoderModel(Strict):
+class _SentenceEncoderModel(Tunable):
     """What the two few-shot kinds share: a sentence encoder, its inputs and a logreg head."""
 
     # A short alias (see stance.models.pretrained.ALIASES) or a local folder with config.json.
