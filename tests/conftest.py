@@ -137,3 +137,20 @@ def tiny_encoder(tmp_path_factory):
     for line in table.read_text(encoding="utf-8").splitlines():
         words += [w.strip(".,:").lower() for w in json.loads(line)["text"].split()]
     return build_tiny_encoder(tmp_path_factory.mktemp("tiny-encoder"), words)
+
+
+class WordTokenizer:
+    """Whitespace tokens with offsets, like a fast tokenizer's: enough for the target window code."""
+
+    sep_token = "[SEP]"
+
+    def tokenize(self, text):
+        return text.split()
+
+    def __call__(self, text, add_special_tokens=False, return_offsets_mapping=True):
+        offsets, position = [], 0
+        for word in text.split():
+            start = text.index(word, position)
+            offsets.append((start, start + len(word)))
+            position = start + len(word)
+        return {"offset_mapping": offsets}

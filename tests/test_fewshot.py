@@ -12,7 +12,7 @@ from stance.errors import StanceError
 from stance.models import load_model
 from stance.models.embeddings import build_inputs, mark_mentions
 from stance.train import predict_frame, train
-from tests.conftest import write_run_config
+from tests.conftest import WordTokenizer, write_run_config
 from tests.test_train import examples_of
 
 QUIET = lambda *a, **k: None  # noqa: E731
@@ -141,23 +141,6 @@ def test_stance_pairs_share_one_model(tmp_path, labelled_table, tiny_encoder, ki
     _reload_predicts_identically(run)
 
 
-class _Tokenizer:
-    """Whitespace tokens with offsets, like a fast tokenizer's (enough for the window)."""
-
-    sep_token = "[SEP]"
-
-    def tokenize(self, text):
-        return text.split()
-
-    def __call__(self, text, add_special_tokens=False, return_offsets_mapping=True):
-        offsets, position = [], 0
-        for word in text.split():
-            start = text.index(word, position)
-            offsets.append((start, start + len(word)))
-            position = start + len(word)
-        return {"offset_mapping": offsets}
-
-
 def test_target_inputs_name_and_mark_the_actor():
     text = "Officials in Kyiv said Russia and the EU met; Russia denied it."
     spans = [[text.index("Russia"), text.index("Russia") + 6], [text.rindex("Russia"), text.rindex("Russia") + 6]]
@@ -165,7 +148,7 @@ def test_target_inputs_name_and_mark_the_actor():
     assert marked == "Officials in Kyiv said << Russia >> and the EU met; << Russia >> denied it."
     assert all(marked[a:b] == "Russia" for a, b in moved)
     X = pd.DataFrame({"text": [text], "target": ["Russia"], "target_spans": [spans]})
-    tok = _Tokenizer()
+    tok = WordTokenizer()
     assert build_inputs(X, "stance", tok, 64, "first_segment") == [f"Russia [SEP] {text}"]
     assert build_inputs(X, "stance", tok, 64, "marked") == [marked]
     assert build_inputs(X, "stance", tok, 64, "both") == [f"Russia [SEP] {marked}"]
@@ -176,7 +159,7 @@ def test_a_long_paragraph_keeps_a_window_around_the_target():
     text = " ".join(f"w{i}" for i in range(200)) + " China " + " ".join(f"v{i}" for i in range(200))
     start = text.index("China")
     X = pd.DataFrame({"text": [text], "target": ["China"], "target_spans": [[[start, start + 5]]]})
-    (out,) = build_inputs(X, "stance", _Tokenizer(), 40, "both")
+    (out,) = build_inputs(X, "stance", WordTokenizer(), 40, "both")
     assert out.startswith("China [SEP] ") and "<< China >>" in out
     assert len(out.split()) <= 40
 

@@ -17,7 +17,7 @@ from stance.models import load_model
 from stance.models.pretrained import resolve_model_path
 from stance.models.transformer import window_around_target
 from stance.train import predict_frame, train
-from tests.conftest import REPO, write_run_config
+from tests.conftest import REPO, WordTokenizer, write_run_config
 
 QUIET = lambda *a, **k: None  # noqa: E731
 
@@ -106,15 +106,6 @@ def test_sigkilled_transformer_run_resumes_from_its_checkpoint(transformer_confi
 
 def test_window_keeps_the_target_mention():
     from transformers import BertTokenizerFast  # noqa: F401
-
-    class WordTokenizer:
-        def __call__(self, text, add_special_tokens=False, return_offsets_mapping=True):
-            offsets, position = [], 0
-            for word in text.split():
-                start = text.index(word, position)
-                offsets.append((start, start + len(word)))
-                position = start + len(word)
-            return {"offset_mapping": offsets}
 
     text = " ".join(f"w{i}" for i in range(100)) + " Russia " + " ".join(f"v{i}" for i in range(100))
     start = text.index("Russia")
