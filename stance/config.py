@@ -199,6 +199,40 @@ class TargetPair(Strict):
         return self
 
 
+class SourceLayout(Strict):
+    """How the documents of one file of a folder of tables are read (stance.corpus.bodies)."""
+
+    # The publisher named for every row of this file (overrides the outlet column), so that
+    # several files of one publisher are one outlet.
+    outlet: str | None = None
+    # lines: a paragraph per line; blank_lines: blank-line blocks, single line breaks are hard
+    # wraps; one_line: paragraph breaks lost, cut at speaker turns and into sentence windows;
+    # joined: paragraphs joined with `joiner` after a sentence end.
+    body: Literal["lines", "blank_lines", "one_line", "joined"] = "lines"
+    joiner: str = ", "
+
+    @field_validator("joiner")
+    @classmethod
+    def _visible_joiner(cls, joiner: str) -> str:
+        if not joiner.strip():
+            raise ValueError("the joiner must hold a visible character, e.g. ', '")
+        return joiner
+
+
+class SpeakerRules(Strict):
+    """Who speaks in a transcript: full-match regexes on the speaker label as the text gives it."""
+
+    official: list[str] = Field(default_factory=list)
+    reporter: list[str] = Field(default_factory=lambda: ["Q", "Question", "QUESTION"])
+
+    @field_validator("official", "reporter")
+    @classmethod
+    def _compile(cls, patterns: list[str]) -> list[str]:
+        for i, pattern in enumerate(patterns):
+            _check_regex(pattern, f"item {i}")
+        return patterns
+
+
 class DataConfig(Strict):
     # A folder of raw pages, a CSV/JSONL/Parquet file, or builtin:example for the packaged corpus.
     path: PathStr = BUILTIN_EXAMPLE
@@ -229,6 +263,15 @@ class DataConfig(Strict):
     # Raw pages only: a CSV file -> outlet, date, url, title, wire that fills what a page does
     # not say (stance.corpus.metadata); builtin:seeds-metadata for ../shared/seeds.
     metadata: PathStr | None = None
+
+    # A folder of tables (data.format csv/jsonl/parquet): how each file's documents are read,
+    # keyed by the file's path under data.path, e.g. kremlin/news.jsonl: {outlet: ..., body: one_line}.
+    sources: dict[str, SourceLayout] = Field(default_factory=dict)
+    speakers: SpeakerRules = SpeakerRules()
+    # Documents that agree on these fields are one story (e.g. [title, date]: one item published
+    # in two files of a publisher): their paragraphs share a story cluster, and all but the first
+    # copy (in file order) name it in `repeat_of`.
+    same_story: list[Literal["title", "date", "url"]] = Field(default_factory=list)
 
     @field_validator("sep")
     @classmethod

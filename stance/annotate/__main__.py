@@ -10,6 +10,9 @@
     adjudicate LABELS... --out DIR [--adjudicator FILE] [--export DIR]
                                  majority label per item (ties listed), adjudicator wins;
                                  with --export also a stand-off gold file (gold.csv)
+    sample DATA --config C --per-outlet N --seed S [--from D --to D] --out sample.csv
+                                 a seeded stratified random sample to annotate, with each
+                                 paragraph's inclusion probability (stance.annotate.sample)
     suggest RUN --n 50           the next paragraphs to label, by model uncertainty across outlets
 
 DATA is anything stance.train reads (a folder of pages, a table, builtin:example).
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -32,7 +36,7 @@ from stance.annotate.labelstudio import label_config, tasks
 from stance.annotate.standoff import standoff_table
 from stance.config import DataConfig, load_config
 from stance.corpus.ingest import ingest
-from stance.corpus.tables import file_encoding
+from stance.corpus.tables import file_encoding, read_string_csv
 from stance.errors import StanceError, cli_entry
 
 
@@ -62,10 +66,34 @@ def schema_and_corpus(config: str | None):
     return schema, corpus
 
 
+def config_paragraphs(data: str, config: str | None) -> pd.DataFrame:
+    """The paragraphs of DATA read as stance.train would: with --config, that config's data
+    section (formats, columns, per-file layouts, metadata) applies to DATA."""
+    if config:
+        cfg = load_config(config)
+        return ingest(cfg.data.model_copy(update={"path": data}), cfg.corpus, cfg.label_schema)
+    schema, corpus = schema_and_corpus(None)
+    return ingest(DataConfig(path=data), corpus, schema)
+
+
 def cmd_export(args: argparse.Namespace) -> None:
-    schema, corpus = schema_and_corpus(args.config)
-    paragraphs = ingest(DataConfig(path=args.data), corpus, schema)
-    out = fresh_dir(Path(args.out))
+    schema, _ = schema_and_corpus(args.config)
+    paragraphs = config_paragraphs(args.data, args.config)
+    out_path = Path(args.out)
+    if out_path.exists() and (not out_path.is_dir() or any(out_path.iterdir())):
+        raise StanceError(f"{out_path}: exists and is not empty; choose a new --out (nothing is overwritten)")
+    if args.ids:
+        wanted = read_string_csv(Path(args.ids), "--ids: paragraph id file not found")
+        if "paragraph_id" not in wanted:
+            raise StanceError(f"{args.ids}: no paragraph_id column")
+        missing = sorted(set(wanted["paragraph_id"]) - set(paragraphs["paragraph_id"]))
+        if missing:
+            raise StanceError(f"{args.ids}: {len(missing)} paragraph id(s) not in {args.data}, e.g. {missing[0]!r} "
+                              "(a different corpus or ingest rules?)")
+        order = {pid: k for k, pid in enumerate(wanted["paragraph_id"])}
+        paragraphs = paragraphs[paragraphs["paragraph_id"].isin(order)]
+        paragraphs = paragraphs.sort_values("paragraph_id", key=lambda s: s.map(order)).reset_index(drop=True)
+    out = fresh_dir(out_path)
     anchors = paragraphs[["paragraph_id", "doc_id", "outlet", "date", "source", "start", "end", "text_sha1"]].copy()
     anchors["actors"] = paragraphs["actors"].map(lambda a: "|".join(a))
     files.write_csv(out / "paragraphs.csv", anchors)
@@ -75,6 +103,9 @@ def cmd_export(args: argparse.Namespace) -> None:
     sheet = pd.DataFrame({"paragraph_id": paragraphs["paragraph_id"], "annotator": "",
                           "outlet": paragraphs["outlet"], "actors": anchors["actors"],
                           "text": paragraphs["text"], "framing": "", "sentiment": ""})
+    for context in ("speaker", "title", "date"):  # what an annotator needs to judge the voice; never labelled
+        if context in paragraphs and paragraphs[context].notna().any():
+            sheet.insert(4, context, paragraphs[context])
     for actor in schema.actors:
         sheet[CSV_STANCE_PREFIX + actor] = ["" if actor in a else NOT_APPLICABLE for a in paragraphs["actors"]]
     files.write_csv(out / "labels.csv", sheet)
@@ -83,6 +114,21 @@ def cmd_export(args: argparse.Namespace) -> None:
           "(the actors are pre-filled as predictions); export annotations as JSON")
     print("  or fill in labels.csv (annotator, framing, sentiment, stance_<Actor>; leave n/a alone)")
     print("  these files hold the paragraph text: keep exports of outside text out of the repository")
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    from stance.annotate.sample import SampleDesign, draw_sample
+
+    out = fresh_file(Path(args.out))
+    paragraphs = config_paragraphs(args.data, args.config)
+    design = SampleDesign(per_stratum=args.per_outlet, seed=args.seed, date_from=args.date_from, date_to=args.date_to,
+                          exclude_roles=tuple(args.exclude_role))
+    sample = draw_sample(paragraphs, design)
+    files.write_csv(out, sample)
+    sizes = sample.drop_duplicates("outlet").set_index("outlet")["stratum_size"]
+    print(f"stance.annotate sample: {len(sample)} paragraphs (seed {args.seed}) -> {out}")
+    for outlet, size in sizes.items():
+        print(f"  {outlet}: {args.per_outlet} of {size} eligible (inclusion probability {args.per_outlet / size:.4f})")
 
 
 def known_ids(export_dir: str | None) -> set[str] | None:
@@ -171,8 +217,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write Label Studio tasks, labeling config and a label CSV")
     p.add_argument("data")
     p.add_argument("--out", required=True)
-    p.add_argument("--config", help="take the schema and corpus rules from this config")
+    p.add_argument("--config", help="read DATA with this config's data section, schema and corpus rules")
+    p.add_argument("--ids", help="export only the paragraphs listed in this CSV's paragraph_id column "
+                                 "(e.g. a file written by `sample`), in its order")
     p.set_defaults(handler=cmd_export)
+    p = sub.add_parser("sample", help="a seeded stratified random sample to annotate, with inclusion probabilities")
+    p.add_argument("data")
+    p.add_argument("--config", help="read DATA with this config's data section, schema and corpus rules")
+    p.add_argument("--per-outlet", type=int, required=True, help="paragraphs drawn per outlet (stratum)")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--from", dest="date_from", help="first date, YYYY-MM-DD (inclusive)")
+    p.add_argument("--to", dest="date_to", help="last date, YYYY-MM-DD (inclusive)")
+    p.add_argument("--exclude-role", action="append", default=None,
+                   help="speaker role never sampled (repeatable; default: reporter)")
+    p.add_argument("--out", required=True, help="CSV of the sample: ids, offsets, hashes, inclusion probabilities")
+    p.set_defaults(handler=cmd_sample)
     p = sub.add_parser("import", help="read Label Studio JSON exports and label CSVs")
     p.add_argument("files", nargs="+")
     p.add_argument("--export", help="the export folder, to check paragraph ids")
@@ -201,6 +260,14 @@ def build_parser() -> argparse.ArgumentParser:
 @cli_entry
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "command", None) == "sample":
+        if args.per_outlet < 1:
+            raise StanceError("--per-outlet must be at least 1")
+        if args.exclude_role is None:
+            args.exclude_role = ["reporter"]
+        for flag, value in (("--from", args.date_from), ("--to", args.date_to)):
+            if value is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                raise StanceError(f"{flag}: expected a date YYYY-MM-DD, got {value!r}")
     args.handler(args)
     return 0
 

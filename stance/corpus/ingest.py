@@ -8,6 +8,7 @@ columns a table carried (labels, for instance).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import shutil
@@ -20,8 +21,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from stance.config import BUILTIN_EXAMPLE, CorpusConfig, DataConfig, LabelSchema
+from stance.config import BUILTIN_EXAMPLE, CorpusConfig, DataConfig, LabelSchema, SourceLayout
 from stance.corpus.actors import Gazetteer
+from stance.corpus.bodies import SpeakerRoles, body_paragraphs
 from stance import files
 from stance.corpus.dedup import NearDuplicateIndex, cluster
 from stance.corpus.html import HTML_SUFFIXES, extract_html
@@ -102,15 +104,52 @@ def ingest(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema,
         metadata = sidecar.read_metadata(data.metadata, corpus.dayfirst) if data.metadata else None
         rows = _ingest_pages(path, corpus, report, metadata)
     else:
-        if path.is_dir():
-            raise StanceError(f"{path}: data.format is {fmt} but the path is a folder")
-        rows = _ingest_table(path, fmt, data, corpus, report)
+        rows = _ingest_table_folder(path, fmt, data, corpus, report) if path.is_dir() \
+            else _ingest_table(path, fmt, data, corpus, report)
     if not rows:
         raise StanceError(f"{path}: no paragraphs found (files read: {report.files}, "
                           f"skipped: {len(report.skipped)})")
     frame = pd.DataFrame(rows)
     _check_unique_ids(frame, path)
-    return annotate_structure(frame, corpus, schema)
+    frame = annotate_structure(frame, corpus, schema)
+    if data.same_story:
+        merge_stories(frame, data.same_story)
+    return frame
+
+
+def merge_stories(frame: pd.DataFrame, keys: list[str]) -> None:
+    """Documents of one outlet in different source files that agree on `keys` (title compared
+    case- and space-insensitively) are one story published twice: every story cluster they touch
+    becomes one, and each copy after the first (in row order) names the first's doc_id in
+    `repeat_of`. Documents of one file that agree are left apart: a briefing room titles many
+    different events "Remarks by the President" on one day. In place."""
+    docs = frame.drop_duplicates("doc_id")
+    first: dict[tuple, dict[str, str]] = {}
+    repeat_of: dict[str, str | None] = {}
+    parent: dict[str, str] = {}
+
+    def find(c: str) -> str:
+        while parent.get(c, c) != c:
+            c = parent[c]
+        return c
+
+    doc_cluster = dict(zip(docs["doc_id"], docs["cluster_id"]))
+    for record in docs[["doc_id", "source", "outlet", *keys]].to_dict("records"):
+        values = tuple(" ".join(str(record[k]).casefold().split()) if record[k] is not None else "" for k in keys)
+        repeat_of[record["doc_id"]] = None
+        if any(v == "" for v in values) or not record["outlet"]:
+            continue
+        by_source = first.setdefault((record["outlet"], *values), {})
+        originals = [d for s, d in by_source.items() if s != record["source"]]
+        by_source.setdefault(record["source"], record["doc_id"])
+        if not originals:
+            continue
+        repeat_of[record["doc_id"]] = originals[0]
+        a, b = find(doc_cluster[originals[0]]), find(doc_cluster[record["doc_id"]])
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    frame["repeat_of"] = frame["doc_id"].map(repeat_of)
+    frame["cluster_id"] = [find(c) for c in frame["cluster_id"]]
 
 
 def add_actor_mentions(frame: pd.DataFrame, gazetteer: Gazetteer) -> None:
@@ -329,14 +368,37 @@ def _row(norm: Normalized, span: Span, paragraph_id: str, doc_id: str, source: s
 
 
 def _ingest_table(path: Path, fmt: str, data: DataConfig, corpus: CorpusConfig,
-                  report: IngestReport) -> list[dict[str, Any]]:
+                  report: IngestReport, layout: SourceLayout | None = None) -> list[dict[str, Any]]:
     frame = read_table(path, fmt, data.sep, data.encoding)
     report.files += 1
-    return _table_rows(frame, path, data, corpus, report, offset=0, per_doc={})
+    return _table_rows(frame, path, data, corpus, report, offset=0, per_doc={}, layout=layout)
+
+
+TABLE_FOLDER_SUFFIXES = {"csv": {".csv", ".tsv"}, "jsonl": {".jsonl", ".ndjson"}, "parquet": {".parquet"}}
+
+
+def _ingest_table_folder(folder: Path, fmt: str, data: DataConfig, corpus: CorpusConfig,
+                         report: IngestReport) -> list[dict[str, Any]]:
+    """Every `fmt` table under `folder` (recursively, in path order), each read with its
+    `data.sources` layout; `source` is the file's path under the folder."""
+    tables = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in TABLE_FOLDER_SUFFIXES[fmt])
+    if not tables:
+        raise StanceError(f"{folder}: no {fmt} files in this folder (data.format: {fmt})")
+    names = {p.relative_to(folder).as_posix(): p for p in tables}
+    unknown = sorted(set(data.sources) - set(names))
+    if unknown:
+        raise StanceError(f"data.sources.{unknown[0]}: no such file under {folder} (files: {sorted(names)[:6]})")
+    if data.sources and data.rows_are != "documents":
+        raise StanceError("data.sources describes document bodies: set data.rows_are: documents")
+    rows: list[dict[str, Any]] = []
+    for name, file in names.items():
+        found = _ingest_table(file, fmt, data, corpus, report, data.sources.get(name))
+        rows.extend({**row, "source": name} for row in found)
+    return rows
 
 
 def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: CorpusConfig, report: IngestReport,
-                offset: int, per_doc: dict[str, int]) -> list[dict[str, Any]]:
+                offset: int, per_doc: dict[str, int], layout: SourceLayout | None = None) -> list[dict[str, Any]]:
     """Paragraph rows from (a chunk of) a table; `offset` rows and `per_doc` paragraph counts
     come from earlier chunks."""
     check_columns(path, frame, data.columns, data.targets)
@@ -346,6 +408,9 @@ def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: Corpu
     targeted = has_target_layout(data)
     same_text: dict[tuple[str, str], str] = {}
     extra = [c for c in frame.columns if c not in mapped and c != "__line__"]
+    # A table column named like one of ours (a JSONL `source` field) is kept beside it, not over it.
+    renamed = {c: (f"table_{c}" if c in BASE_COLUMNS else c) for c in extra}
+    roles = SpeakerRoles.compile(data.speakers.official, data.speakers.reporter) if layout else None
     records = frame.to_dict("records")
     rows: list[dict[str, Any]] = []
     for index, record in enumerate(records):
@@ -355,10 +420,10 @@ def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: Corpu
             report.skip(Path(f"{path}#{row_locator(frame, index, offset)}"), "empty text")
             continue
         doc_id = _cell(record, cols.doc_id) or f"{path.stem}:{offset + index + 1}"
-        meta = {"outlet": _cell(record, cols.outlet),
+        meta = {"outlet": (layout.outlet if layout and layout.outlet else _cell(record, cols.outlet)),
                 "date": parse_date(_cell(record, cols.date), corpus.dayfirst, where),
                 "title": _cell(record, cols.title), "url": _cell(record, cols.url), "wire": None}
-        extras = {c: _plain(record.get(c)) for c in extra}
+        extras = {renamed[c]: _plain(record.get(c)) for c in extra}
         source_row = int(record.get("__line__", offset + index + 1))
         norm = normalize(cell)
         if not norm.text.strip():
@@ -384,6 +449,8 @@ def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: Corpu
             rows.extend({**base, **_target_fields(norm.text, span, t, where)} for t in targets)
             if not targets:
                 rows.append({**base, **(_no_target(data) if targeted else {})})
+        elif layout is not None:
+            rows.extend(_body_rows(norm, doc_id, path, source_row, meta, extras, layout, roles, corpus, report))
         else:
             spans = _document_paragraphs(norm.text, corpus)
             placed, problems = place_targets(spans, targets)
@@ -395,6 +462,26 @@ def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: Corpu
                 if n not in placed:
                     rows.append({**base, **(_no_target(data) if targeted else {})})
     return _merge_target_rows(rows) if targeted else rows
+
+
+def _body_rows(norm: Normalized, doc_id: str, path: Path, source_row: int, meta: dict[str, Any],
+               extras: dict[str, Any], layout: SourceLayout, roles: SpeakerRoles, corpus: CorpusConfig,
+               report: IngestReport) -> list[dict[str, Any]]:
+    """The paragraphs of one document body read with its file's layout, each with its speaker
+    and role; paragraphs under `corpus.min_paragraph_words` (datelines, times, "END") are
+    dropped and recorded stand-off."""
+    rows, n = [], 0
+    for para in body_paragraphs(norm.text, layout.body, roles, corpus.chunk_above_chars, corpus.chunk_target_chars,
+                                layout.joiner):
+        if len(norm.text[para.span.start:para.span.end].split()) < corpus.min_paragraph_words:
+            start, end = norm.source_span(para.span.start, para.span.end)
+            report.dropped.append({"source": path.name, "line": source_row, "start": start, "end": end,
+                                   "reason": f"fewer than {corpus.min_paragraph_words} words", "rule": None})
+            continue
+        row = _row(norm, para.span, f"{doc_id}:{n}", doc_id, path.name, source_row, **meta)
+        rows.append({**row, **extras, "speaker": para.speaker, "speaker_role": para.role})
+        n += 1
+    return rows
 
 
 def _normalised_target(target: TableTarget, norm: Normalized) -> TableTarget:
@@ -496,6 +583,8 @@ def _cell(record: dict[str, Any], column: str | None) -> str | None:
 def _plain(value: Any) -> Any:
     if isinstance(value, float) and pd.isna(value):
         return None
+    if isinstance(value, (dict, list)):  # nested JSON (a `meta` object): one JSON string per row
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return value
 
 
