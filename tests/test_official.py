@@ -243,3 +243,12 @@ def test_official_config_reads_every_publisher(official_subset):
     house = frame[frame["outlet"] == "White House"]
     if (house["speaker"] == "Q").any():
         assert (house.loc[house["speaker"] == "Q", "speaker_role"] == "reporter").all()
+
+
+def test_the_official_configs_read_the_same_corpus():
+    from stance.config import load_experiment
+
+    single = load_config(REPO / "configs" / "official.yaml")
+    experiment = load_experiment(REPO / "configs" / "official-compare.yaml")
+    assert experiment.data == single.data and experiment.corpus == single.corpus
+    assert single.data.annotations == "builtin:official-gold"

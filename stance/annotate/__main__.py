@@ -125,6 +125,11 @@ def cmd_sample(args: argparse.Namespace) -> None:
                           exclude_roles=tuple(args.exclude_role))
     sample = draw_sample(paragraphs, design)
     files.write_csv(out, sample)
+    if args.frame_out:  # the population the sample stands for, with text: for stance.predict, kept outside the repo
+        from stance.annotate.sample import eligible
+
+        files.write_parquet(fresh_file(Path(args.frame_out)), eligible(paragraphs, design).reset_index(drop=True))
+        print(f"  sampling frame: {len(eligible(paragraphs, design))} paragraphs -> {args.frame_out}")
     sizes = sample.drop_duplicates("outlet").set_index("outlet")["stratum_size"]
     print(f"stance.annotate sample: {len(sample)} paragraphs (seed {args.seed}) -> {out}")
     for outlet, size in sizes.items():
@@ -231,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exclude-role", action="append", default=None,
                    help="speaker role never sampled (repeatable; default: reporter)")
     p.add_argument("--out", required=True, help="CSV of the sample: ids, offsets, hashes, inclusion probabilities")
+    p.add_argument("--frame-out", help="also write the sampling frame (every eligible paragraph, with text) as a "
+                                       "paragraph table for stance.predict; it holds the text, so keep it outside "
+                                       "the repository")
     p.set_defaults(handler=cmd_sample)
     p = sub.add_parser("import", help="read Label Studio JSON exports and label CSVs")
     p.add_argument("files", nargs="+")

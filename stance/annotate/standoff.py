@@ -20,15 +20,18 @@ from stance.errors import StanceError
 STANDOFF_COLUMNS = ["paragraph_id", "source", "start", "end", "text_sha1", "framing", "sentiment", "stance"]
 LABEL_FIELDS = ["framing", "sentiment", "stance"]
 # Packaged stand-off label sets for ../shared/seeds (see stance/data/seeds/README.md).
-BUILTIN_ANNOTATIONS = {"builtin:seeds-gold": "gold.csv", "builtin:seeds-pass-a": "pass-a-standoff.csv"}
+# builtin:official-gold: the gold set for ../shared/data/official-statements (stance/data/official/README.md).
+BUILTIN_ANNOTATIONS = {"builtin:seeds-gold": ("seeds", "gold.csv"), "builtin:seeds-pass-a": ("seeds", "pass-a-standoff.csv"),
+                       "builtin:official-gold": ("official", "gold.csv")}
 
 
 def resolve_annotations_path(path: str) -> Path:
     if path in BUILTIN_ANNOTATIONS:
-        packaged = Path(str(resources.files("stance") / "data" / "seeds" / BUILTIN_ANNOTATIONS[path]))
+        folder, name = BUILTIN_ANNOTATIONS[path]
+        packaged = Path(str(resources.files("stance") / "data" / folder / name))
         if not packaged.is_file():
             raise StanceError(f"data.annotations: {path} does not exist yet ({packaged.name} is made by adjudicating "
-                              "two annotation passes; see stance/data/seeds/README.md)")
+                              f"two annotation passes; see stance/data/{folder}/README.md)")
         return packaged
     return Path(path)
 
