@@ -252,3 +252,43 @@ def test_the_official_configs_read_the_same_corpus():
     experiment = load_experiment(REPO / "configs" / "official-compare.yaml")
     assert experiment.data == single.data and experiment.corpus == single.corpus
     assert single.data.annotations == "builtin:official-gold"
+
+
+OFFICIAL_LABELS = REPO / "stance" / "data" / "official"
+
+
+def test_official_gold_is_the_adjudication_of_the_two_passes():
+    """Re-running the documented adjudication reproduces the committed gold file exactly, and
+    every disagreement has a written reason."""
+    from stance.annotate.agreement import adjudicate
+    from stance.annotate.standoff import standoff_table
+    from stance.annotate.labels import wide_labels
+
+    passes = [pd.read_csv(OFFICIAL_LABELS / f, dtype=str) for f in ("pass-a.csv", "pass-b.csv")]
+    adjudicator = pd.read_csv(OFFICIAL_LABELS / "adjudicator.csv", dtype=str)
+    notes = pd.read_csv(OFFICIAL_LABELS / "adjudication-notes.csv", dtype=str)
+    gold, ties = adjudicate(pd.concat(passes, ignore_index=True), adjudicator)
+    assert ties.empty
+    anchors = pd.read_csv(OFFICIAL_LABELS / "sample.csv", dtype={"paragraph_id": str, "text_sha1": str})
+    rebuilt = standoff_table(anchors, wide_labels(gold.assign(annotator="gold")))
+    committed = pd.read_csv(OFFICIAL_LABELS / "gold.csv", dtype={"paragraph_id": str, "text_sha1": str})
+    pd.testing.assert_frame_equal(rebuilt.reset_index(drop=True), committed, check_dtype=False)
+    # every item the passes split on was decided with a reason
+    a, b = (p.set_index(["paragraph_id", "field"])["label"] for p in passes)
+    split = set(a.index[(a != b.reindex(a.index)).to_numpy()])
+    assert split == set(zip(notes["paragraph_id"], notes["field"]))
+    assert notes["reason"].str.split().str.len().min() >= 5
+
+
+def test_official_passes_cover_the_sample_and_its_actors(defaults):
+    _, schema = defaults
+    sample = pd.read_csv(OFFICIAL_LABELS / "sample.csv", dtype=str, keep_default_na=False)
+    assert len(sample) == 600 and (sample.groupby("outlet").size() == 200).all()
+    for name in ("pass-a.csv", "pass-b.csv"):
+        labels = pd.read_csv(OFFICIAL_LABELS / name, dtype=str)
+        assert set(labels["paragraph_id"]) == set(sample["paragraph_id"])
+        got = set(zip(labels["paragraph_id"], labels["field"]))
+        expected = {(p, f) for p, actors in zip(sample["paragraph_id"], sample["actors"])
+                    for f in ["framing", "sentiment", *(f"stance:{x}" for x in actors.split("|"))]}
+        assert got == expected
+        assert set(labels.loc[labels["field"] == "framing", "label"]) <= set(schema.framing_classes)

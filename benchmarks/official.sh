@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The official-statements worked example (issue 18), end to end on the real folders in
+# ../shared/data/official-statements. Not a test: it takes about an hour on 2 CPU cores.
+# Usage: bash benchmarks/official.sh [TASKS]      (default: "framing sentiment stance")
+# Writes runs to experiments/, reports to reports/official-*/, and the sampling frame (which
+# holds the text) to build/official/, never committed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+TASKS=${1:-framing sentiment stance}
+DATA=../shared/data/official-statements
+B=build/official
+mkdir -p "$B"
+step() { local name=$1; shift; echo "== $name: $*"; /usr/bin/time -f "$name: %e s wall, peak RSS %M KB" "$@"; }
+
+# 1. The sample again from one command: it must be the committed one, byte for byte.
+rm -f "$B/sample.csv" "$B/frame.parquet"
+step sample $PY -m stance.annotate sample "$DATA" --config configs/official.yaml --per-outlet 200 --seed 20220224 \
+    --from 2022-02-24 --to 2022-06-24 --out "$B/sample.csv" --frame-out "$B/frame.parquet"
+cmp "$B/sample.csv" stance/data/official/sample.csv && echo "sample: identical to stance/data/official/sample.csv"
+
+for TASK in $TASKS; do
+  # 2. Models on the gold set, cross-validated by story cluster, compared on the same folds.
+  step "compare-$TASK" $PY -m stance.compare configs/official-compare.yaml --set task=$TASK \
+      --out "reports/official-compare-$TASK"
+  # 3. Train on two publishers, test on the third.
+  step "cross-$TASK" $PY -m stance.compare configs/official-compare.yaml --set task=$TASK \
+      --set split.group_by=outlet --set split.folds=3 --set split.val_size=0.15 --out "reports/official-cross-$TASK"
+done
+
+# 4. The known-groups validity check: predict every eligible paragraph of the common period with
+#    the TF-IDF framing and sentiment runs, then report per publisher with the gold sample as the
+#    calibration set (PACC) and as the audit sample (PPI).
+for TASK in framing sentiment; do
+  RUN=$(ls -td experiments/official-cmp-tfidf-* | while read -r d; do
+          grep -q "^task: $TASK$" "$d/config.yaml" && grep -q "group_by: cluster" "$d/config.yaml" && echo "$d"; done | head -1)
+  rm -rf "$B/pred-$TASK" "reports/official-validity-$TASK"
+  step "predict-$TASK" $PY -m stance.predict "$RUN" "$B/frame.parquet" --out "$B/pred-$TASK" --quiet
+  step "report-$TASK" $PY -m stance.report "$RUN" --predictions "$B/pred-$TASK" \
+      --audit "stance/data/official/audit-$TASK.csv" --out "reports/official-validity-$TASK" --quiet
+done
