@@ -312,8 +312,11 @@ def ppi_estimate(classes: Sequence[str], audit_true: Sequence[str], audit_proba:
             low[j], high[j] = float(np.ravel(lo)[0]), float(np.ravel(hi)[0])
     se = (high - low) / (2 * z)
     if contrast is None:
-        low, high = np.clip(low, 0, 1), np.clip(high, 0, 1)
+        # The rectified mean can leave [0, 1] when a class is rare and the model over-predicts
+        # it; a share cannot, so the estimate is clipped like its interval, and stays inside it.
+        est, low, high = np.clip(est, 0, 1), np.clip(low, 0, 1), np.clip(high, 0, 1)
         low, high = _floor(est, low, high, n, settings.level)
+        low, high = np.minimum(low, est), np.maximum(high, est)
     status, reason = [OK] * d, [""] * d
     if n_audit < MIN_AUDIT_NORMAL:
         status, reason = [UNRELIABLE] * d, [f"{n_audit} audit items in this group: the normal-theory interval "

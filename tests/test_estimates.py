@@ -121,6 +121,19 @@ def test_ppi_uses_the_audit_sample_and_refuses_a_tiny_one():
     assert tiny.status == [NOT_ESTIMABLE] * 3 and "5 audit items" in tiny.reason[0]
 
 
+def test_ppi_share_of_a_class_the_model_over_predicts_stays_a_share_inside_its_interval():
+    # On the audit sample the model gives `pro` 0.9 to its 3 true cases and 0.5 to the rest, so
+    # the rectifier is large, while on the corpus it gives `pro` almost nothing: the rectified
+    # mean is far below 0. A share is clipped to [0, 1] and lies inside its interval.
+    classes = ["pro", "neutral"]
+    audit_true = ["pro"] * 3 + ["neutral"] * 57
+    audit_proba = np.array([[0.9, 0.1]] * 3 + [[0.5, 0.5]] * 57)
+    proba = np.tile([0.01, 0.99], (3000, 1))
+    result = ppi_estimate(classes, audit_true, audit_proba, proba, Settings())
+    assert 0.0 <= result.estimate[0] <= 1.0 and 0.0 <= result.estimate[1] <= 1.0
+    assert np.all(result.low <= result.estimate) and np.all(result.estimate <= result.high)
+
+
 def test_every_fit_gives_every_class_and_fold_models_are_averaged():
     class Fold:
         def __init__(self, classes, row):
