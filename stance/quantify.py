@@ -307,8 +307,11 @@ def ppi_estimate(classes: Sequence[str], audit_true: Sequence[str], audit_proba:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for j in range(d):
-            est[j] = float(np.ravel(ppi_py.ppi_mean_pointestimate(y[:, j], yhat[:, j], unlabeled[:, j]))[0])
-            lo, hi = ppi_py.ppi_mean_ci(y[:, j], yhat[:, j], unlabeled[:, j], alpha=1 - settings.level)
+            # PPI++ tunes lambda from the predictions' variance; predictions that do not vary
+            # (a class the model never gives) leave it 0/0, and lambda = 1 (plain PPI) is used.
+            lam = 1.0 if np.ptp(np.concatenate([yhat[:, j], unlabeled[:, j]])) == 0 else None
+            est[j] = float(np.ravel(ppi_py.ppi_mean_pointestimate(y[:, j], yhat[:, j], unlabeled[:, j], lam=lam))[0])
+            lo, hi = ppi_py.ppi_mean_ci(y[:, j], yhat[:, j], unlabeled[:, j], alpha=1 - settings.level, lam=lam)
             low[j], high[j] = float(np.ravel(lo)[0]), float(np.ravel(hi)[0])
     se = (high - low) / (2 * z)
     if contrast is None:
@@ -316,6 +319,15 @@ def ppi_estimate(classes: Sequence[str], audit_true: Sequence[str], audit_proba:
         # it; a share cannot, so the estimate is clipped like its interval, and stays inside it.
         est, low, high = np.clip(est, 0, 1), np.clip(low, 0, 1), np.clip(high, 0, 1)
         low, high = _floor(est, low, high, n, settings.level)
+        # An audit holding none (or only) of a class has no variance to measure: the normal
+        # interval collapses to the model's own count, however few audit items there are. The
+        # labels then bound the share no tighter than the exact interval of the audit alone
+        # (0 of 200: up to 1.8%, the "rule of three"), so the interval is widened to cover it.
+        k = y.sum(axis=0)
+        degenerate = (k == 0) | (k == n_audit)
+        if degenerate.any():
+            cp_low, cp_high = clopper_pearson(k, n_audit, settings.level)
+            low, high = np.where(degenerate, np.minimum(low, cp_low), low), np.where(degenerate, np.maximum(high, cp_high), high)
         low, high = np.minimum(low, est), np.maximum(high, est)
     status, reason = [OK] * d, [""] * d
     if n_audit < MIN_AUDIT_NORMAL:

@@ -134,6 +134,17 @@ def test_ppi_share_of_a_class_the_model_over_predicts_stays_a_share_inside_its_i
     assert np.all(result.low <= result.estimate) and np.all(result.estimate <= result.high)
 
 
+def test_ppi_interval_of_a_class_absent_from_the_audit_is_no_narrower_than_the_audit_allows():
+    # 0 of 200 audit items are `pro` and the model never predicts it: the normal interval has
+    # zero width, but 200 labels cannot rule out a share of about 1.8% (exact 95% bound).
+    classes = ["pro", "neutral"]
+    audit_proba = np.tile([0.0, 1.0], (200, 1))
+    result = ppi_estimate(classes, ["neutral"] * 200, audit_proba, np.tile([0.0, 1.0], (5000, 1)), Settings())
+    assert result.estimate[0] == 0.0
+    assert result.high[0] == pytest.approx(0.0181, abs=5e-4)
+    assert result.low[1] == pytest.approx(1 - 0.0181, abs=5e-4)
+
+
 def test_every_fit_gives_every_class_and_fold_models_are_averaged():
     class Fold:
         def __init__(self, classes, row):
