@@ -279,13 +279,17 @@ class Quantifier:
 
 
 def ppi_estimate(classes: Sequence[str], audit_true: Sequence[str], audit_proba: np.ndarray, proba: np.ndarray,
-                 settings: Settings = Settings(), contrast: np.ndarray | None = None) -> Estimate:
+                 settings: Settings = Settings(), contrast: np.ndarray | None = None,
+                 weights: np.ndarray | None = None) -> Estimate:
     """Prediction-powered (PPI++) share of each class in a group.
 
     `audit_true`/`audit_proba`: gold labels and predicted probabilities of a *random* labelled
     sample of the group's items; `proba`: (n, classes) probabilities of all the group's items.
     `contrast` (classes,) turns the estimand into a weighted sum of shares (e.g. +1 favourable,
     -1 unfavourable: net stance) and returns a one-element Estimate.
+    `weights` (n_audit,): design weights of an audit drawn with unequal inclusion probabilities
+    (1 / probability, e.g. a sample stratified by outlet estimated over all outlets); ppi_py
+    normalises them to mean 1 (its `w`). None: a simple random sample.
     """
     import ppi_py
 
@@ -310,8 +314,10 @@ def ppi_estimate(classes: Sequence[str], audit_true: Sequence[str], audit_proba:
             # PPI++ tunes lambda from the predictions' variance; predictions that do not vary
             # (a class the model never gives) leave it 0/0, and lambda = 1 (plain PPI) is used.
             lam = 1.0 if np.ptp(np.concatenate([yhat[:, j], unlabeled[:, j]])) == 0 else None
-            est[j] = float(np.ravel(ppi_py.ppi_mean_pointestimate(y[:, j], yhat[:, j], unlabeled[:, j], lam=lam))[0])
-            lo, hi = ppi_py.ppi_mean_ci(y[:, j], yhat[:, j], unlabeled[:, j], alpha=1 - settings.level, lam=lam)
+            est[j] = float(np.ravel(ppi_py.ppi_mean_pointestimate(y[:, j], yhat[:, j], unlabeled[:, j], lam=lam,
+                                                                  w=weights))[0])
+            lo, hi = ppi_py.ppi_mean_ci(y[:, j], yhat[:, j], unlabeled[:, j], alpha=1 - settings.level, lam=lam,
+                                        w=weights)
             low[j], high[j] = float(np.ravel(lo)[0]), float(np.ravel(hi)[0])
     se = (high - low) / (2 * z)
     if contrast is None:

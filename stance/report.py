@@ -254,12 +254,14 @@ class GroupEstimator:
         if self.audit is not None:
             keys = set(zip(frame["paragraph_id"].astype(str), frame["target"].astype("string").fillna("")))
             part = self.audit[[k in keys for k in zip(self.audit["paragraph_id"], self.audit["target"])]]
-            ppi = ppi_estimate(self.classes, part["label"], proba_matrix(part, self.classes), proba, self.settings)
+            weights = part["weight"].to_numpy(float) if "weight" in part and len(part) else None
+            ppi = ppi_estimate(self.classes, part["label"], proba_matrix(part, self.classes), proba, self.settings,
+                               weights=weights)
             if self.task == "stance":
                 contrast = np.array([1.0 if c == "favourable" else -1.0 if c == "unfavourable" else 0.0
                                      for c in self.classes])
                 net = ppi_estimate(self.classes, part["label"], proba_matrix(part, self.classes), proba,
-                                   self.settings, contrast=contrast)
+                                   self.settings, contrast=contrast, weights=weights)
                 ppi = Estimate(np.append(ppi.estimate, net.estimate), np.append(ppi.low, net.low),
                                np.append(ppi.high, net.high), [*ppi.status, *net.status], [*ppi.reason, *net.reason],
                                se=np.append(ppi.se, net.se), extra=ppi.extra)
@@ -660,16 +662,31 @@ def estimate_and_draw(name: str, task: str, classes: list[str], predictions: pd.
             "method": method, "task": task, "name": name}
 
 
+def audit_weights(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """An optional `weight` column: each audit item's design weight (1 / its inclusion
+    probability), for an audit drawn with unequal probabilities, e.g. stratified by outlet
+    (stance.annotate sample writes them). Positive numbers, or the file is refused."""
+    if "weight" not in table:
+        return table
+    values = pd.to_numeric(table["weight"], errors="coerce")
+    bad = values.isna() | ~np.isfinite(values) | (values <= 0)
+    if bad.any():
+        line = int(table.index[bad][0]) + 2
+        raise StanceError(f"{path}: line {line}: weight must be a positive number, got {table['weight'][bad].iloc[0]!r}")
+    return table.assign(weight=values.astype(float))
+
+
 def read_audit(path: str | None, classes: list[str], predictions: pd.DataFrame) -> pd.DataFrame | None:
     """Audit labels joined to the model's probabilities for the same items (for PPI)."""
     if not path:
         return None
     table = read_labelled_table(Path(path), "audit")
     check_labels(table, classes, Path(path), "audit")
+    table = audit_weights(table, Path(path))
     keyed = predictions.assign(paragraph_id=predictions["paragraph_id"].astype(str),
                                target=predictions["target"].astype("string").fillna("") if "target" in predictions else "")
     prob = [c for c in keyed.columns if c.startswith("prob_")]
-    joined = table[["paragraph_id", "target", "label"]].merge(keyed[["paragraph_id", "target", *prob]],
+    joined = table[["paragraph_id", "target", "label", *(["weight"] if "weight" in table else [])]].merge(keyed[["paragraph_id", "target", *prob]],
                                                              on=["paragraph_id", "target"], how="left", indicator=True)
     missing = joined[joined["_merge"] == "left_only"]
     if len(missing):
@@ -986,7 +1003,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("items", nargs="*", metavar="CONFIG_OR_RUN")
     parser.add_argument("--out", help="output folder (default reports/<name of the first config>)")
     parser.add_argument("--predictions", help="a stance.predict output folder to report on instead of the run's corpus")
-    parser.add_argument("--audit", help="a random labelled sample of the reported corpus (CSV/JSONL/Parquet: "
+    parser.add_argument("--audit", help="a random labelled sample of the reported corpus, optionally with a weight "
+                                        "column of design weights (CSV/JSONL/Parquet: "
                                         "paragraph_id, label, and target for stance): adds PPI estimates")
     parser.add_argument("--external", help="predictions from any classifier or annotator (paragraph_id, outlet, "
                                            "date, target, and pred or prob_<class> columns) instead of a run")

@@ -145,6 +145,22 @@ def test_ppi_interval_of_a_class_absent_from_the_audit_is_no_narrower_than_the_a
     assert result.low[1] == pytest.approx(1 - 0.0181, abs=5e-4)
 
 
+def test_ppi_weights_a_stratified_audit_by_its_design_weights():
+    # Stratum a: 9000 items, 10% pro; stratum b: 1000 items, 90% pro; 100 audited in each, so b's
+    # items are 9 times as likely to be audited. Uninformative predictions leave the audit to
+    # carry the estimate: unweighted it says about 0.5, weighted the true 0.18.
+    classes = ["pro", "con"]
+    audit_true = ["pro"] * 10 + ["con"] * 90 + ["pro"] * 90 + ["con"] * 10
+    weights = np.array([90.0] * 100 + [10.0] * 100)
+    audit_proba = np.tile([0.5, 0.5], (200, 1))
+    proba = np.tile([0.5, 0.5], (10000, 1))
+    naive = ppi_estimate(classes, audit_true, audit_proba, proba, Settings())
+    weighted = ppi_estimate(classes, audit_true, audit_proba, proba, Settings(), weights=weights)
+    assert naive.estimate[0] == pytest.approx(0.5)
+    assert weighted.estimate[0] == pytest.approx(0.18)
+    assert weighted.low[0] <= 0.18 <= weighted.high[0] and not naive.low[0] <= 0.18 <= naive.high[0]
+
+
 def test_every_fit_gives_every_class_and_fold_models_are_averaged():
     class Fold:
         def __init__(self, classes, row):
@@ -303,3 +319,11 @@ def test_compare_figures_are_shown_only_for_the_same_task_and_data(q17_report, t
     html = (out / "index.html").read_text()
     assert "curve-same" in html and "curve-other" not in html
     assert "compare/other are left out" in html
+
+
+def test_an_audit_weight_that_is_not_a_positive_number_names_its_line(tmp_path):
+    audit = tmp_path / "audit.csv"
+    audit.write_text("paragraph_id,label,weight\np1,pro,2.5\np2,con,-1\n", encoding="utf-8")
+    table = report_module.read_labelled_table(audit, "audit")
+    with pytest.raises(StanceError, match=r"audit.csv: line 3: weight must be a positive number, got '-1'"):
+        report_module.audit_weights(table, audit)
