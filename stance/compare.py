@@ -123,14 +123,25 @@ def run_experiment(exp: ExperimentConfig, retrain: bool, say: Callable[..., None
     return paths, pd.DataFrame(rows)
 
 
-def collect(items: list[str], overrides: list[str], retrain: bool, say: Callable[..., None]
-            ) -> tuple[list[Run], pd.DataFrame | None, str | None]:
+def only_models(exp: ExperimentConfig, names: list[str] | None) -> ExperimentConfig:
+    """The experiment restricted to some of its models (--models), in the config's order."""
+    if not names:
+        return exp
+    unknown = [n for n in names if n not in exp.models]
+    if unknown:
+        raise StanceError(f"--models: {unknown[0]!r} is not a model of experiment {exp.name} "
+                          f"(its models: {', '.join(exp.models)})")
+    return exp.model_copy(update={"models": {k: v for k, v in exp.models.items() if k in names}})
+
+
+def collect(items: list[str], overrides: list[str], retrain: bool, say: Callable[..., None],
+            models: list[str] | None = None) -> tuple[list[Run], pd.DataFrame | None, str | None]:
     runs: list[Path] = []
     curve, experiment_name = None, None
     for item in items:
         path = Path(item)
         if path.is_file() and path.suffix in (".yaml", ".yml") and is_experiment_file(path):
-            exp = load_experiment(path, overrides)
+            exp = only_models(load_experiment(path, overrides), models)
             found, curve = run_experiment(exp, retrain, say)
             runs += found
             experiment_name = exp.name
@@ -339,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a value of the experiment config (repeatable)")
     parser.add_argument("--retrain", action="store_true", help="train experiment runs again even if complete")
+    parser.add_argument("--models", help="comma-separated: train and compare only these models of an experiment "
+                                         "config (e.g. tfidf,emb)")
     parser.add_argument("--n-boot", type=int, default=5000, help="bootstrap replicates (default 5000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     return parser
@@ -349,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.n_boot < 100:
         raise StanceError("--n-boot: use at least 100 bootstrap replicates")
-    runs, curve, experiment = collect(args.items, args.overrides, args.retrain, print)
+    models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+    runs, curve, experiment = collect(args.items, args.overrides, args.retrain, print, models)
     out = Path(args.out) if args.out else Path("reports") / "compare" / (experiment or default_name(runs))
     result = compare(runs, out, curve, n_boot=args.n_boot, seed=args.seed)
     print()

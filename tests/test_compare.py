@@ -83,6 +83,21 @@ learning_curve: {{fractions: [0.5, 1.0]}}
     assert result["pairs"].iloc[0]["n"] == runs[0].metrics["test"]["n"]
 
 
+def test_models_option_trains_only_the_named_models(tmp_path, labelled_table):
+    path = tmp_path / "exp.yaml"
+    path.write_text(f"""name: exp
+data: {{path: {labelled_table}}}
+output_dir: {tmp_path / 'runs'}
+models:
+  word: {{features: word}}
+  char: {{features: char}}
+""", encoding="utf-8")
+    runs, _, _ = collect([str(path)], [], retrain=False, say=QUIET, models=["char"])
+    assert [r.config["name"] for r in runs] == ["exp-char"]
+    with pytest.raises(StanceError, match=r"--models: 'chr' is not a model of experiment exp \(its models: word, char\)"):
+        collect([str(path)], [], retrain=False, say=QUIET, models=["chr"])
+
+
 def test_figures_and_tables_are_byte_identical_on_a_rerun(run_config, tmp_path):
     a = train(load_config(run_config), say=QUIET)
     b = train(load_config(run_config, ["model.classifier=sgd_log"]), say=QUIET)
