@@ -41,13 +41,14 @@ from stance.corpus.segment import Span, chunk_span, sentence_spans, strip_span
 # colon ("MS. PSAKI:", "THE PRESIDENT:", "SENIOR ADMINISTRATION OFFICIAL:").
 _LINE_LABEL = re.compile(r"(?m)^[ \t\u00a0]*(?:(?P<q>Q)(?:[.:][ \t\u00a0]*|[ \t\u00a0]+)(?=\S)"
                          r"|(?P<name>[A-Z][A-Z.'\u2019\- ]{0,60}[A-Z.]):[ \t\u00a0]*)")
-# A turn label inside a one-line body: at its start or after a sentence end, a name of two to seven
-# capitalised words, which may carry a title with "of"/"the" inside it ("President of Russia
-# Vladimir Putin", "Governor of the Leningrad Region ...") and a note in brackets ("(retranslated)"),
+# A turn label inside a one-line body: at its start or after a sentence end, a name of two to
+# sixteen capitalised words (hyphens and inner capitals allowed: "Kassym-Jomart", "el-Sisi"), which
+# may carry a title with of/the/and inside it ("President of Russia Vladimir Putin", "General
+# Director and Chairman of the Executive Board of ...") and a note in brackets ("(retranslated)"),
 # or Question/Remark/Reply, then a colon ("... borders. Vladimir Putin: We ...").
-_WORD = r"(?:[A-Z][a-z'\u2019\-]+|[A-Z]\.)"
-_INLINE_LABEL = re.compile(r"(?:^|(?<=[.!?\u2026\"\u201d\u00bb)] ))(?P<name>" + _WORD + r"(?: (?:(?:of|the) )*" + _WORD
-                           + r"){1,6}(?: \([a-z ]{1,30}\))?|Question|Remark|Reply|Answer):[ \u00a0]")
+_WORD = r"(?:[A-Z][\w'\u2019\-]*\.?|[a-z]{1,3}-[A-Z][\w'\u2019\-]*)"
+_INLINE_LABEL = re.compile(r"(?:^|(?<=[.!?\u2026\"\u201d\u00bb)] ))(?P<name>[A-Z][\w'\u2019\-]*(?: (?:(?:of|the|and) )*"
+                           + _WORD + r"){1,15}(?: \([a-z ]{1,30}\))?|Question|Remark|Reply|Answer):[ \u00a0]")
 _JOIN_CUT = {", ": re.compile(r"(?<=[.!?\u2026\u00bb\"\u201d])\s*,\s+")}
 INSTITUTION = "institution"
 
