@@ -32,6 +32,13 @@ def cli_entry(main: Callable[..., int | None]) -> Callable[..., int]:
         except StanceError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
+        except BrokenPipeError:
+            # `stance ... | head`: the reader left; the work is done and written. Python's own
+            # advice: point stdout at devnull so the interpreter's final flush stays quiet.
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
         except OSError as exc:
             # A full disk or a read-only folder met outside stance.files' writers (a library
             # writing its own files): the machine's state, not a bug, so one line.

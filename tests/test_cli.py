@@ -39,3 +39,14 @@ def test_python_dash_m_stance_runs_a_step(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "--set" in result.stdout
+
+
+def test_a_reader_that_leaves_early_is_no_error(tmp_path):
+    """`stance ... | head -1`: the command finishes its work and exits 0, without a traceback."""
+    import subprocess
+    import sys
+
+    script = (f"{sys.executable} -m stance.annotate export builtin:example --out {tmp_path / 'x'} | head -c 1")
+    result = subprocess.run(["bash", "-o", "pipefail", "-c", script], capture_output=True, text=True)
+    assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr, result.stderr
+    assert (tmp_path / "x" / "labels.csv").is_file()
