@@ -1,7 +1,7 @@
 """`python -m stance.compare ITEM [ITEM ...]`: one table of runs, paired tests, learning curves.
 
-An ITEM is a run folder, a folder of runs (every complete run in it), or an experiment config
-(a YAML file with `models:`). An experiment trains each of its models as an ordinary run on
+An ITEM is a run folder, a folder of runs (every complete run in it), a training config (its
+newest complete run), or an experiment config (a YAML file with `models:`). An experiment trains each of its models as an ordinary run on
 the same data, task, split and seeds (a complete run of the same config is reused, an
 interrupted one resumed), then trains the learning-curve runs if the config asks for them.
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,8 @@ from stance import files
 from stance.config import ExperimentConfig, TrainConfig, is_experiment_file, load_experiment
 from stance.errors import StanceError, cli_entry
 from stance.figures import PALETTE, new_figure, save_figure
-from stance.runs import is_run_dir, previous_runs, read_run_json, run_file, run_id_for
+from stance.runs import (complete_runs, is_run_dir, newest_complete_run, read_complete_record, read_run_json,
+                         read_run_metrics, read_run_predictions, run_file, run_id_for)
 from stance.stats import mcnemar, paired_bootstrap
 
 
@@ -59,18 +59,12 @@ class Run:
 
 
 def load_run(path: Path) -> Run:
-    if not is_run_dir(path):
-        raise StanceError(f"{path}: not a run folder (no run.json and config.yaml)")
-    record = read_run_json(path)
-    if record.get("status") != "complete" or not (path / "metrics.json").is_file():
-        raise StanceError(f"{path}: the run is not complete (status {record.get('status')!r}); "
-                          "finish it with stance.train --resume")
-    metrics = files.read_json(run_file(path, "metrics.json", record), "the run's metrics")
+    record = read_complete_record(path)
+    metrics = read_run_metrics(path, record)
     if "units" not in metrics:
         raise StanceError(f"{path}: made by an older stance without per-fold records; train it again to compare it")
     config = yaml.safe_load(run_file(path, "config.yaml", record).read_text(encoding="utf-8"))
-    return Run(path, record, config, metrics,
-               files.read_parquet(run_file(path, "predictions.parquet", record), "the run's predictions file"))
+    return Run(path, record, config, metrics, read_run_predictions(path, record))
 
 
 # ------------------------------------------------------------------ experiments
@@ -82,8 +76,7 @@ def ensure_run(cfg: TrainConfig, retrain: bool, say: Callable[..., None]) -> Pat
 
     output_dir = Path(cfg.output_dir)
     run_id = run_id_for(cfg.name, cfg.config_hash())
-    done = [p for p in previous_runs(output_dir, run_id)
-            if json.loads((p / "run.json").read_text(encoding="utf-8")).get("status") == "complete"]
+    done = complete_runs(output_dir, run_id)
     if done and not retrain:
         say(f"  {cfg.name}: reusing {done[-1]}")
         return done[-1]
@@ -134,14 +127,16 @@ def collect(items: list[str], overrides: list[str], retrain: bool, say: Callable
             found, curve = run_experiment(exp, retrain, say)
             runs += found
             experiment_name = exp.name
+        elif path.is_file() and path.suffix.lower() in (".yaml", ".yml"):
+            runs.append(newest_complete_run(path))  # a training config: its newest complete run
         elif path.is_file():
-            raise StanceError(f"{path}: not an experiment config (a YAML file with `models:`); "
-                              "give run folders, a folder of runs, or an experiment config")
+            raise StanceError(f"{path}: not a run folder, a training config or an experiment config "
+                              "(a YAML file with `models:`)")
         elif is_run_dir(path):
             runs.append(path)
         elif path.is_dir():
             inside = sorted(p for p in path.iterdir() if p.is_dir() and is_run_dir(p)
-                            and json.loads((p / "run.json").read_text(encoding="utf-8")).get("status") == "complete")
+                            and read_run_json(p).get("status") == "complete")
             if not inside:
                 raise StanceError(f"{path}: no complete runs in this folder")
             runs += inside
@@ -334,7 +329,9 @@ def compare(runs: list[Run], out: Path, curve: pd.DataFrame | None = None, n_boo
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m stance.compare", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("items", nargs="+", metavar="RUN_OR_DIR_OR_EXPERIMENT")
+    parser.add_argument("items", nargs="+", metavar="RUN_OR_DIR_OR_CONFIG",
+                        help="run folders, folders of runs, training configs (their newest complete run) or "
+                             "experiment configs")
     parser.add_argument("--out", help="output folder (default reports/compare/<experiment or runs-hash>)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a value of the experiment config (repeatable)")

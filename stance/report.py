@@ -44,7 +44,7 @@ from tqdm import tqdm
 from stance import files
 from stance.annotate.standoff import attach_standoff, resolve_annotations_path
 from stance.compare import to_latex
-from stance.config import TrainConfig, load_config
+from stance.config import TrainConfig
 from stance.corpus.ingest import ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
 from stance.config import corpus_defaults
@@ -52,7 +52,8 @@ from stance.figures import PALETTE, STYLE, new_figure, save_figure
 from stance.predict import check_predictions_provenance, predict_corpus, read_predictions
 from stance.quantify import (DEFAULT_METHOD, NOT_ESTIMABLE, OK, UNRELIABLE, Estimate, Quantifier, Settings,
                              clopper_pearson, difference, ppi_estimate, worst)
-from stance.runs import is_run_dir, previous_runs, read_run_json, run_file, run_id_for
+from stance.runs import (read_complete_record, read_run_config, read_run_metrics, read_run_predictions, resolve_run,
+                         run_file)
 
 NO_OUTLET = "(no outlet)"
 
@@ -60,28 +61,11 @@ NO_OUTLET = "(no outlet)"
 # ------------------------------------------------------------------ inputs
 
 
-def resolve_run(item: str) -> Path:
-    path = Path(item)
-    if path.is_dir():
-        if not is_run_dir(path):
-            raise StanceError(f"{path}: not a run folder (no run.json and config.yaml)")
-        return path
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        cfg = load_config(path)
-        run_id = run_id_for(cfg.name, cfg.config_hash())
-        done = [p for p in previous_runs(Path(cfg.output_dir), run_id)
-                if json.loads((p / "run.json").read_text(encoding="utf-8")).get("status") == "complete"]
-        if not done:
-            raise StanceError(f"{path}: no complete run of this config in {cfg.output_dir}/ ({run_id}); "
-                              f"train it first: python -m stance.train {path}")
-        return done[-1]
-    raise StanceError(f"{path}: neither a run folder nor a config file")
-
-
 def calibration_set(run_dir: Path) -> pd.DataFrame:
     """Held-out test predictions with gold labels: first model seed, repeat 0, all folds."""
-    predictions = files.read_parquet(run_file(run_dir, "predictions.parquet"), "the run's predictions file")
-    first_seed = files.read_json(run_file(run_dir, "metrics.json"), "the run's metrics")["seeds"][0]
+    record = read_complete_record(run_dir)
+    predictions = read_run_predictions(run_dir, record)
+    first_seed = read_run_metrics(run_dir, record)["seeds"][0]
     keep = (predictions["split"] == "test") & (predictions["repeat"] == 0) & (predictions["seed"] == first_seed)
     return predictions[keep].reset_index(drop=True)
 
@@ -103,8 +87,9 @@ def corpus_predictions(run_dir: Path, cfg: TrainConfig, out: Path, given: str | 
 def training_paragraphs(run_dir: Path) -> set[str]:
     """Paragraphs the predicting model was trained on: the first fit's, or for a cross-validated
     run (predicted by the average of its repeat-0 fold models) those of any fold of repeat 0."""
-    split = pd.read_csv(run_file(run_dir, "split.csv"), dtype={"paragraph_id": str})
-    cfg = load_config(run_file(run_dir, "config.yaml"))
+    record = read_complete_record(run_dir)
+    split = pd.read_csv(run_file(run_dir, "split.csv", record), dtype={"paragraph_id": str})
+    cfg = read_run_config(run_dir, record)
     first = split[(split["repeat"] == 0) & ((split["fold"] == 0) | (cfg.split.method == "kfold"))]
     return set(first.loc[first["split"] == "train", "paragraph_id"])
 
@@ -681,7 +666,8 @@ def read_audit(path: str | None, classes: list[str], predictions: pd.DataFrame) 
 
 def report_run(run_dir: Path, out: Path, predictions_dir: str | None, settings: Settings, audit_path: str | None,
                say: Callable[..., None], progress: bool) -> tuple[dict[str, Any], list[str]]:
-    cfg = load_config(run_dir / "config.yaml")
+    record = read_complete_record(run_dir)
+    cfg = read_run_config(run_dir, record)
     task, classes = cfg.task, cfg.label_schema.classes_for(cfg.task)
     say(f"stance.report: {run_dir.name} ({task})")
     calibration = calibration_set(run_dir)
@@ -715,12 +701,12 @@ def report_run(run_dir: Path, out: Path, predictions_dir: str | None, settings: 
     result = estimate_and_draw(run_dir.name, task, classes, predictions, calibration["label"],
                                proba_matrix(calibration, classes), audit, gold, list(cfg.label_schema.actors), out,
                                settings, progress)
-    metrics = files.read_json(run_file(run_dir, "metrics.json"), "the run's metrics")
+    metrics = read_run_metrics(run_dir, record)
     test = metrics["test"]
     notes.append(f"Run {run_dir.name}: {task}, test macro-F1 {test['macro_f1']:.3f} [{test['ci']['macro_f1']['low']:.3f}, "
                  f"{test['ci']['macro_f1']['high']:.3f}] on {test['n']} held-out items (majority-class floor "
                  f"{metrics['majority_baseline_test']['macro_f1']:.3f}); they are the calibration set of ACC/PACC.")
-    result["data_fingerprint"] = read_run_json(run_dir)["data"]["fingerprint"]
+    result["data_fingerprint"] = record["data"]["fingerprint"]
     result["run_dir"] = run_dir
     return result, notes
 
@@ -948,7 +934,7 @@ def report(items: list[str], out: Path | None = None, predictions: str | None = 
             check_predictions_provenance(runs[0], Path(predictions))  # before anything is written
         if audit and len(runs) > 1:
             raise StanceError("--audit applies to one run; give one run with it")
-        first = load_config(runs[0] / "config.yaml")
+        first = read_run_config(runs[0], read_complete_record(runs[0]))
         name = first.name
         out = out or Path("reports") / name
         out.mkdir(parents=True, exist_ok=True)

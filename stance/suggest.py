@@ -19,6 +19,7 @@ from stance.config import DataConfig
 from stance.corpus.ingest import ingest
 from stance.errors import StanceError
 from stance.predict import load_run_model
+from stance.runs import resolve_run
 
 FEATURES = ["text", "target", "target_spans"]
 
@@ -58,9 +59,12 @@ def interleave(ranked: pd.DataFrame, n: int) -> pd.DataFrame:
 
 
 def suggest(run_dir: Path, n: int = 50, data: str | None = None) -> pd.DataFrame:
+    """The `n` paragraphs to label next, ranked (columns rank, paragraph_id, outlet, cluster_id,
+    target, predicted, uncertainty in [0, 1]). `run_dir`: a run folder, or a config (its newest
+    complete run); `data`: another corpus than the run's. Raises StanceError when nothing is left."""
     if n < 1:
         raise StanceError("--n must be at least 1")
-    cfg, _, model = load_run_model(run_dir)
+    cfg, _, model = load_run_model(resolve_run(run_dir))
     data_cfg = cfg.data if data is None else DataConfig(path=data)
     paragraphs = ingest(data_cfg, cfg.corpus, cfg.label_schema)
     if data is None and cfg.data.annotations:

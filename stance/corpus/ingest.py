@@ -113,6 +113,21 @@ def ingest(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema,
     return annotate_structure(frame, corpus, schema)
 
 
+def ingest_frame(frame: pd.DataFrame, data: DataConfig, corpus: CorpusConfig, schema: LabelSchema,
+                 source: str = "texts", report: IngestReport | None = None) -> pd.DataFrame:
+    """The paragraph table of an in-memory table (the Python API): the rows are read exactly as
+    `ingest` reads the same rows from a CSV file named `source`.csv (same normalisation, ids,
+    actor mentions and story clusters), so predictions on them are the same numbers."""
+    report = report if report is not None else IngestReport()
+    path = Path(f"{source}.csv")
+    rows = _table_rows(frame.reset_index(drop=True), path, data, corpus, report, offset=0, per_doc={})
+    if not rows:
+        raise StanceError(f"{source}: no paragraphs found (skipped: {len(report.skipped)})")
+    out = pd.DataFrame(rows)
+    _check_unique_ids(out, path)
+    return annotate_structure(out, corpus, schema)
+
+
 def add_actor_mentions(frame: pd.DataFrame, gazetteer: Gazetteer) -> None:
     mentions = [gazetteer.find(text) for text in frame["text"]]
     frame["actors"] = [gazetteer.actors_of(ms) for ms in mentions]
