@@ -292,6 +292,9 @@ class SplitConfig(Strict):
         return self
 
 
+# The TF-IDF kind's classifiers, named here so that loading a config imports no model code;
+# stance.models.tfidf.CLASSIFIERS builds them and refuses to import if the two lists differ.
+TFIDF_CLASSIFIERS = ("logreg", "linear_svm", "sgd_log")
 TUNABLE_TFIDF = ("C", "word_ngrams", "char_ngrams", "min_df", "max_features", "sublinear_tf")
 
 
@@ -316,10 +319,8 @@ class TfidfModel(Tunable):
     @field_validator("classifier")
     @classmethod
     def _known_classifier(cls, name: str) -> str:
-        from stance.models.tfidf import CLASSIFIERS  # the registry is the single source of names
-
-        if name not in CLASSIFIERS:
-            raise ValueError(f"unknown classifier {name!r}; choose one of {sorted(CLASSIFIERS)}")
+        if name not in TFIDF_CLASSIFIERS:
+            raise ValueError(f"unknown classifier {name!r}; choose one of {sorted(TFIDF_CLASSIFIERS)}")
         return name
 
     @field_validator("tune")
@@ -339,15 +340,6 @@ class TfidfModel(Tunable):
                     first = exc.errors()[0]
                     raise ValueError(f"tune.{key}[{i}] = {value!r}: {first['msg'].removeprefix('Value error, ')}") from None
         return grid
-
-    @model_validator(mode="after")
-    def _sklearn_accepts(self) -> "TfidfModel":
-        # The estimators' own parameter checks, so a value scikit-learn would reject at fit
-        # time (after the run folder exists) is refused now.
-        from stance.models.tfidf import check_params
-
-        check_params(self)
-        return self
 
 
 

@@ -185,6 +185,14 @@ def predict_batch(model: Any, paragraphs: pd.DataFrame, cfg: TrainConfig) -> pd.
     return out
 
 
+def batch_labeller(run_dir: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Load the run's model once; return the function labelling a batch of paragraphs (what each
+    Ray worker of stance.distributed calls, with the local path's code)."""
+    cfg, _, model = load_run_model(Path(run_dir))
+    gazetteer = Gazetteer.from_schema(cfg.label_schema)
+    return lambda batch: predict_batch(model, complete_columns(batch, gazetteer), cfg)
+
+
 def part_path(out: Path, index: int) -> Path:
     return out / "parts" / f"part-{index:06d}.parquet"
 
@@ -237,7 +245,8 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
         from stance.distributed import predict_with_ray  # noqa: PLC0415 — Ray is an optional extra
 
         return predict_with_ray(run_dir, corpus, out, manifest, batch_size, workers, gpus_per_worker,
-                                ray_address, progress, say)
+                                ray_address, progress, say, labeller=batch_labeller,
+                                shards=paragraph_shards(corpus))
     if out.exists() and not out.is_dir():
         raise StanceError(f"{out}: is a file, not a folder; choose a new --out")
     new_folder = not out.exists()

@@ -52,8 +52,8 @@ from stance.figures import PALETTE, STYLE, new_figure, save_figure
 from stance.predict import check_predictions_provenance, predict_corpus, read_predictions
 from stance.quantify import (DEFAULT_METHOD, NOT_ESTIMABLE, OK, UNRELIABLE, Estimate, Quantifier, Settings,
                              clopper_pearson, difference, ppi_estimate, worst)
-from stance.runs import (read_complete_record, read_run_config, read_run_metrics, read_run_predictions, resolve_run,
-                         run_file)
+from stance.runs import (read_complete_record, read_run_config, read_run_json, read_run_metrics, read_run_predictions,
+                         resolve_run, run_file)
 
 NO_OUTLET = "(no outlet)"
 
@@ -855,12 +855,12 @@ def comparable_compare_figures(compare_dir: Path | None, results: list[dict[str,
         keys = set()
         if table.is_file():
             for name in pd.read_csv(table, dtype=str)["run"]:
-                record = next((d.parent / name / "run.json" for d in run_dirs if (d.parent / name / "run.json").is_file()),
-                              None)
-                if record is None:
+                folder_of_run = next((d.parent / name for d in run_dirs if (d.parent / name / "run.json").is_file()),
+                                     None)
+                if folder_of_run is None:
                     keys.add(None)
                     continue
-                info = json.loads(record.read_text(encoding="utf-8"))
+                info = read_run_json(folder_of_run)
                 keys.add((info.get("task"), info.get("data", {}).get("fingerprint")))
         if keys and None not in keys and keys <= wanted:
             kept += sorted(folder.glob("*.png"))

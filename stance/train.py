@@ -29,7 +29,7 @@ from stance.config import TrainConfig, load_config
 from stance.corpus.ingest import PAGE_SUFFIXES, ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
 from stance.evaluate import classification_metrics, majority_baseline, run_metrics
-from stance.models import build_model, save_model, verify_model_files
+from stance.models import build_model, check_model_config, save_model, verify_model_files
 from stance.models.pretrained import resolve_model_path
 from stance.runs import (begin_run, checked_output_dir, environment, file_sha256, finish_run, now, previous_runs,
                          RECORDED_FILES, release_lock, run_id_for, unit_name)
@@ -332,6 +332,7 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
         + (f"{paragraphs['cluster_id'].nunique()} story clusters, grouped by {cfg.split.group_by}"
            if cfg.split.method != "files" else "split as given by data.split_files"))
     warn_sparse_classes(examples, classes, cfg, say)
+    check_model_config(cfg.model)  # what the model library itself would refuse, before the folder exists
     if cfg.model.kind in ("transformer", "embeddings", "setfit"):
         resolve_model_path(cfg.model.model)  # a missing model fails here, not after the folder exists
     fingerprint = examples_fingerprint(examples)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import shutil
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -30,14 +29,13 @@ from stance.corpus.normalize import Normalized, normalize
 from stance.corpus.pages import DroppedLine, PageRules, parse_page
 from stance.corpus.segment import Span, chunk_span, iter_lines, normalize_ws, strip_span
 from stance.corpus.tables import (TABLE_SUFFIXES, TableTarget, check_columns, has_target_layout, iter_table_chunks,
-                                  place_targets, read_table, row_locator, row_targets, table_format, target_columns,
+                                  parse_date, place_targets, read_table, row_locator, row_targets, table_format, target_columns,
                                   wide_label_column)
 from stance.errors import StanceError
 
 log = logging.getLogger(__name__)
 
 PAGE_SUFFIXES = {".txt", ".md", ".text"} | HTML_SUFFIXES
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 BASE_COLUMNS = ["paragraph_id", "doc_id", "source", "source_row", "start", "end", "outlet", "date",
                 "title", "url", "wire", "text", "text_sha1", "n_words", "actors", "actor_spans",
                 "dup_group", "cluster_id"]
@@ -67,19 +65,6 @@ def resolve_data_path(path: str) -> Path:
 
 def text_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
-def parse_date(value: Any, dayfirst: bool, where: str) -> str | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == "":
-        return None
-    text = str(value).strip()
-    try:
-        # ISO dates are unambiguous; only other forms need the day-first convention.
-        if _ISO_DATE.match(text):
-            return pd.Timestamp(text[:10]).date().isoformat()
-        return pd.to_datetime(text, dayfirst=dayfirst).date().isoformat()
-    except (ValueError, OverflowError):
-        raise StanceError(f"{where}: cannot read date {value!r}") from None
 
 
 def ingest(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema,

@@ -22,6 +22,9 @@ class ModelKind:
     build: Callable[..., Any]
     save: Callable[[Any, Path], None]
     load: Callable[[Path], Any]
+    # Checks the model library itself makes of a config section (raises ValueError), run before
+    # a run folder exists; the config module cannot call them (it imports no model code).
+    check: Callable[[Any], None] | None = None
 
 
 def _transformer(name: str, module: str = "transformer") -> Callable[..., Any]:
@@ -34,7 +37,7 @@ def _transformer(name: str, module: str = "transformer") -> Callable[..., Any]:
 
 
 MODEL_BUILDERS: dict[str, ModelKind] = {
-    "tfidf": ModelKind(tfidf.build, tfidf.save, tfidf.load),
+    "tfidf": ModelKind(tfidf.build, tfidf.save, tfidf.load, tfidf.check_params),
     "transformer": ModelKind(_transformer("build"), _transformer("save"), _transformer("load")),
     "embeddings": ModelKind(*(_transformer(n, "embeddings") for n in ("build", "save", "load"))),
     "setfit": ModelKind(*(_transformer(n, "setfit_kind") for n in ("build", "save", "load"))),
@@ -43,6 +46,22 @@ MODEL_BUILDERS: dict[str, ModelKind] = {
 
 def build_model(model_cfg: Any, task: str, seed: int) -> Any:
     return MODEL_BUILDERS[model_cfg.kind].build(model_cfg, task=task, seed=seed)
+
+
+def check_model_config(model_cfg: Any) -> None:
+    """The kind's own checks (scikit-learn's parameter validation for TF-IDF) on the model
+    section and on each value of its tune grid; raises StanceError naming the field."""
+    check = MODEL_BUILDERS[model_cfg.kind].check
+    if check is None:
+        return
+    points = [({}, model_cfg)] + [({key: value}, model_cfg.grid_point({key: value}))
+                                  for key, values in (getattr(model_cfg, "tune", None) or {}).items() for value in values]
+    for params, point in points:
+        try:
+            check(point)
+        except ValueError as exc:
+            where = f"model.tune.{next(iter(params))} = {next(iter(params.values()))!r}" if params else "model"
+            raise StanceError(f"{where}: {exc}") from None
 
 
 MODEL_META = "model.json"
