@@ -25,6 +25,7 @@ import pandas as pd
 
 from stance.config import DataConfig, TrainConfig, apply_overrides, config_from_dict, load_config
 from stance.corpus.ingest import IngestReport, ingest as _ingest, ingest_frame
+from stance import progress
 from stance.errors import StanceError
 from stance.predict import load_run_model, predict_batch
 from stance.runs import read_complete_record, read_run_config, read_run_metrics, read_run_predictions, resolve_run
@@ -185,7 +186,8 @@ def train(config: str | Path | dict[str, Any] | TrainConfig, overrides: Sequence
     `config`: a YAML file, a dict of the same keys (package defaults fill the rest), or a
     `TrainConfig`. `overrides`: `key=value` strings as `--set` takes them. The run folder is
     written under the config's `output_dir` (never overwritten: a second run of the same config
-    is `<run>-2`). Raises StanceError on a bad config or data, before anything is written.
+    is `<run>-2`). `quiet`: no messages and no progress bars (bars are drawn only on a terminal
+anyway). Raises StanceError on a bad config or data, before anything is written.
     """
     if isinstance(config, TrainConfig):
         if overrides:
@@ -196,7 +198,8 @@ def train(config: str | Path | dict[str, Any] | TrainConfig, overrides: Sequence
     else:
         cfg = load_config(config, list(overrides))
     say = say if say is not None else (lambda *a, **k: None) if quiet else print
-    return Run(train_run(cfg, resume=resume, fresh=fresh, say=say))
+    with progress.quiet(quiet):
+        return Run(train_run(cfg, resume=resume, fresh=fresh, say=say))
 
 
 def ingest(data: str | Path | dict[str, Any] = "builtin:example", config: TrainConfig | None = None) -> pd.DataFrame:

@@ -33,6 +33,7 @@ from stance import files
 from stance.config import ExperimentConfig, TrainConfig, is_experiment_file, load_experiment
 from stance.errors import StanceError, cli_entry
 from stance.figures import PALETTE, new_figure, save_figure
+from stance.progress import bar, set_quiet
 from stance.runs import (complete_runs, is_run_dir, newest_complete_run, read_complete_record, read_run_json,
                          read_run_metrics, read_run_predictions, run_file, run_id_for)
 from stance.stats import mcnemar, paired_bootstrap
@@ -196,7 +197,8 @@ def same_items_problem(a: Run, b: Run) -> str | None:
 
 def pairs_table(runs: list[Run], n_boot: int, seed: int) -> tuple[pd.DataFrame, list[str]]:
     rows, refused = [], []
-    for a, b in itertools.combinations(runs, 2):
+    pairs = list(itertools.combinations(runs, 2))
+    for a, b in bar(pairs, desc="paired bootstrap", unit="pair", show=len(pairs) > 1):
         problem = same_items_problem(a, b)
         if problem:
             refused.append(f"{a.name} vs {b.name}: not compared: {problem}")
@@ -338,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--retrain", action="store_true", help="train experiment runs again even if complete")
     parser.add_argument("--n-boot", type=int, default=5000, help="bootstrap replicates (default 5000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
@@ -346,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.n_boot < 100:
         raise StanceError("--n-boot: use at least 100 bootstrap replicates")
+    set_quiet(args.quiet)
     runs, curve, experiment = collect(args.items, args.overrides, args.retrain, print)
     out = Path(args.out) if args.out else Path("reports") / "compare" / (experiment or default_name(runs))
     result = compare(runs, out, curve, n_boot=args.n_boot, seed=args.seed)

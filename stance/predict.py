@@ -23,7 +23,6 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
-from tqdm import tqdm
 
 from stance import files
 from stance.annotate.examples import prediction_examples
@@ -32,6 +31,7 @@ from stance.corpus.actors import Gazetteer
 from stance.corpus.ingest import ingest
 from stance.errors import StanceError, cli_entry
 from stance.models import load_model
+from stance.progress import bar as progress_bar, set_quiet
 from stance.runs import (acquire_lock, check_unlocked, file_sha256, model_hashes, now, read_complete_record,
                          read_run_config, release_lock, resolve_run)
 from stance.train import aligned_proba
@@ -271,7 +271,7 @@ def _predict_into(out: Path, manifest: dict[str, Any], model: Any, cfg: TrainCon
     if done:
         say(f"stance.predict: resuming, {done} of {n_batches} batches already written")
     rows = 0
-    bar = tqdm(total=total, unit="paragraph", disable=not progress, file=sys.stderr)
+    bar = progress_bar(total=total, desc="predict", unit="paragraph", show=progress)
     for index, batch in enumerate(batches):
         bar.update(len(batch))
         target = part_path(out, index)
@@ -350,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
 @cli_entry
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    set_quiet(args.quiet)
     predict_corpus(Path(args.run), Path(args.corpus), Path(args.out), args.batch_size, args.resume,
                    progress=not args.quiet, engine=args.engine, workers=args.workers,
                    gpus_per_worker=args.gpus_per_worker, ray_address=args.ray_address)

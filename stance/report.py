@@ -39,7 +39,6 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from stance import files
 from stance.annotate.standoff import attach_standoff, resolve_annotations_path
@@ -49,6 +48,7 @@ from stance.corpus.ingest import ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
 from stance.config import corpus_defaults
 from stance.figures import PALETTE, STYLE, new_figure, save_figure
+from stance.progress import bar, set_quiet
 from stance.predict import check_predictions_provenance, predict_corpus, read_predictions
 from stance.quantify import (DEFAULT_METHOD, NOT_ESTIMABLE, OK, UNRELIABLE, Estimate, Quantifier, Settings,
                              clopper_pearson, difference, ppi_estimate, worst)
@@ -71,7 +71,7 @@ def calibration_set(run_dir: Path) -> pd.DataFrame:
 
 
 def corpus_predictions(run_dir: Path, cfg: TrainConfig, out: Path, given: str | None,
-                       say: Callable[..., None]) -> pd.DataFrame:
+                       say: Callable[..., None], progress: bool = False) -> pd.DataFrame:
     if given:
         check_predictions_provenance(run_dir, Path(given))
         return read_predictions(Path(given))
@@ -80,7 +80,7 @@ def corpus_predictions(run_dir: Path, cfg: TrainConfig, out: Path, given: str | 
     if resume and files.read_json(folder / "manifest.json", "the prediction manifest").get("status") == "complete":
         check_predictions_provenance(run_dir, folder)
         return read_predictions(folder)
-    predict_corpus(run_dir, resolve_data_path(cfg.data.path), folder, resume=resume, progress=False, say=say)
+    predict_corpus(run_dir, resolve_data_path(cfg.data.path), folder, resume=resume, progress=progress, say=say)
     return read_predictions(folder)
 
 
@@ -324,8 +324,7 @@ def estimate_run(predictions: pd.DataFrame, estimator: GroupEstimator, run: str,
             for (outlet, period), part in by_target.dropna(subset=["period"]).groupby(["outlet", "period"], sort=True):
                 jobs.append(("outlet-period", outlet, period, target, part))
     rows, diffs, results = [], [], {}
-    bar = tqdm(jobs, desc="estimates", unit="group", disable=not progress, file=sys.stderr, leave=False)
-    for dimension, outlet, period, target, part in bar:
+    for dimension, outlet, period, target, part in bar(jobs, desc="estimates", unit="group", show=progress):
         result = estimator.estimate(part)
         group = " · ".join(x for x in (outlet if outlet != ALL or dimension == "all" else "", period, target) if x) or ALL
         if dimension == "period":
@@ -346,8 +345,7 @@ def estimate_run(predictions: pd.DataFrame, estimator: GroupEstimator, run: str,
             if len(outlets) > 2:
                 pairs.append((target, a, REST))
     by_target = dict(tuple(frame.groupby("target", sort=True)))
-    for target, a, b in tqdm(pairs, desc="differences", unit="pair", disable=not progress, file=sys.stderr,
-                             leave=False):
+    for target, a, b in bar(pairs, desc="differences", unit="pair", show=progress):
         # "The rest" is cut out one pair at a time: holding every outlet's complement at once took
         # (outlets x corpus) memory, 7.9 GiB at 10^6 paragraphs and 40 outlets.
         rest = by_target[target][by_target[target]["outlet"] != a] if b == REST else None
@@ -673,7 +671,7 @@ def report_run(run_dir: Path, out: Path, predictions_dir: str | None, settings: 
     calibration = calibration_set(run_dir)
     if audit_path:  # a bad audit file is refused before the corpus is predicted, not after
         check_labels(read_labelled_table(Path(audit_path), "audit"), classes, Path(audit_path), "audit")
-    predictions = corpus_predictions(run_dir, cfg, out, predictions_dir, say)
+    predictions = corpus_predictions(run_dir, cfg, out, predictions_dir, say, progress)
     predictions = predictions.assign(outlet=_outlet(predictions["outlet"]))
     notes = []
     # The model has seen its own training paragraphs: predictions on them are in-sample and far
@@ -999,6 +997,7 @@ def main(argv: list[str] | None = None) -> int:
         raise StanceError("--n-boot must be at least 50 for a 95% interval")
     settings = Settings(n_boot=args.n_boot, seed=args.seed, min_calibration=args.min_calibration,
                         max_width=args.max_width, min_n=args.min_n)
+    set_quiet(args.quiet)
     report(args.items, Path(args.out) if args.out else None, args.predictions, settings=settings, audit=args.audit,
            external=args.external, calibration=args.calibration, task=args.task, progress=not args.quiet)
     return 0

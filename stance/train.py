@@ -31,6 +31,7 @@ from stance.errors import StanceError, cli_entry
 from stance.evaluate import classification_metrics, majority_baseline, run_metrics
 from stance.models import build_model, check_model_config, save_model, verify_model_files
 from stance.models.pretrained import resolve_model_path
+from stance.progress import bar, set_quiet
 from stance.runs import (begin_run, checked_output_dir, environment, file_sha256, finish_run, now, previous_runs,
                          RECORDED_FILES, release_lock, run_id_for, unit_name)
 from stance.splits import assign_splits, attach_split, fold_keys
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cfg = load_config(args.config, args.overrides)
+    set_quiet(args.quiet)
     say = (lambda *a, **k: None) if args.quiet else print
     run_dir = train(cfg, resume=args.resume, fresh=args.fresh, say=say)
     if args.quiet:
@@ -179,7 +181,7 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, se
     classes = cfg.label_schema.classes_for(cfg.task)
     rows, best, best_score, best_info = [], None, -1.0, {}
     points, scores, chosen = [], [], 0
-    for combo in combos:
+    for combo in bar(combos, desc="tune grid", unit="point", show=len(combos) > 1):
         params = dict(zip(keys, combo))
         model_cfg = cfg.model.grid_point(params) if params else cfg.model
         model = build_model(model_cfg, cfg.task, seed)
@@ -373,10 +375,13 @@ def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, ou
     files.write_csv(staging / "split.csv", assignment)
 
     fits = {}
-    for repeat, fold in fold_keys(assignment):
+    units = bar(total=len(keys) * len(seeds), desc="fits", unit="fit")
+    for repeat, fold in keys:
         unit_examples = attach_split(examples, assignment, repeat, fold)
         for seed in seeds:
             fits[unit_name(repeat, fold, seed)] = train_one_unit(cfg, unit_examples, repeat, fold, seed, staging, say)
+            units.update()
+    units.close()
     predictions = pd.concat([files.read_parquet(staging / "fits" / unit / "predictions.parquet", "a fit's predictions file")
                              for unit in fits],
                             ignore_index=True)

@@ -16,7 +16,7 @@ from tests.conftest import REPO
 # (`__main__`, the umbrella `stance` command) and the Python API compose steps, so they sit last.
 LAYERS: list[tuple[str, list[str]]] = [
     ("base", ["stance.errors", "stance.files", "stance.config", "stance.runs", "stance.stats", "stance.figures",
-              "stance.quantify"]),
+              "stance.quantify", "stance.progress"]),
     ("corpus", ["stance.corpus"]),
     ("annotate", ["stance.annotate"]),
     ("models", ["stance.models"]),

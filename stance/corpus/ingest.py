@@ -32,6 +32,7 @@ from stance.corpus.tables import (TABLE_SUFFIXES, TableTarget, check_columns, ha
                                   parse_date, place_targets, read_table, row_locator, row_targets, table_format, target_columns,
                                   wide_label_column)
 from stance.errors import StanceError
+from stance.progress import bar
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +187,7 @@ def ingest_to_shards(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema
     del seen
     result = index.result()
     start = 0
-    for k, size in enumerate(sizes):
+    for k, size in enumerate(bar(sizes, desc="story clusters into shards", unit="shard")):
         raw = staging / "raw" / f"part-{k:05d}.parquet"
         frame = pd.read_parquet(raw)
         frame["dup_group"] = result.dup_group[start:start + size]
@@ -248,7 +249,7 @@ def _ingest_pages(path: Path, corpus: CorpusConfig, report: IngestReport,
         if path.is_dir() else [path]
     rules = PageRules(corpus)
     rows: list[dict[str, Any]] = []
-    for file in files:
+    for file in bar(files, desc="ingest pages", unit="file"):
         if file.suffix.lower() not in PAGE_SUFFIXES:
             report.skip(file, f"not a page file ({file.suffix or 'no suffix'}); pages are {sorted(PAGE_SUFFIXES)}")
             continue
@@ -348,7 +349,7 @@ def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: Corpu
     extra = [c for c in frame.columns if c not in mapped and c != "__line__"]
     records = frame.to_dict("records")
     rows: list[dict[str, Any]] = []
-    for index, record in enumerate(records):
+    for index, record in enumerate(bar(records, desc=f"ingest {path.name}", unit="row")):
         where = f"{path}: {row_locator(frame, index, offset)}"
         cell = record.get(cols.text)
         if not isinstance(cell, str) or not cell.strip():
