@@ -461,7 +461,70 @@ def describe_model(cfg: TrainConfig) -> str:
     return f"fine-tuned transformer `{m.model}` (max {m.max_length} tokens, truncation {m.truncation})"
 
 
+INTENDED_USE = (
+    "Research on news coverage: label paragraphs of a corpus like the training data, then estimate {task} "
+    "shares per outlet, period or story with `stance report`, which corrects the shares for this model's "
+    "errors (PACC, ACC, PPI) and gives every estimate an interval. Read single predictions as noisy.")
+LIMITS = [
+    "Single predictions err (test macro-F1 {f1:.3f}, 95% CI [{low:.3f}, {high:.3f}], on held-out data like the "
+    "training data): do not judge an article, author or outlet by individual predictions, and do not use the model "
+    "for moderation or any decision about a person.",
+    "Scores hold for data like the training data ({data}, {examples} examples, {groups} groups by {group_by}); on "
+    "other outlets, periods or languages they are unknown until measured (`stance evaluate RUN FILE`).",
+    "Classes with few training examples are predicted poorly or never; see the per-class scores.",
+    "The labels reflect the codebook and its annotators (docs/codebook.md); other definitions of {task} differ.",
+]
+
+
+def card_metadata(cfg: TrainConfig, record: dict[str, Any], metrics: dict[str, Any]) -> Any:
+    """Hugging Face model-card metadata (`huggingface_hub.ModelCardData`, the YAML header of the
+    run's README.md): task, labels, data fingerprint, scores with their 95% intervals as a
+    model-index, intended use and limits. Built offline; nothing is sent to the Hub."""
+    from huggingface_hub import EvalResult, ModelCardData
+
+    data = record["data"]
+    dataset = Path(data["path"]).name or data["path"]
+    results, scored = [], []
+    for split in ("test", "val"):
+        if split not in metrics:
+            continue
+        m = metrics[split]
+        for key, metric_type, name in (("macro_f1", "f1", "macro-F1"), ("accuracy", "accuracy", "accuracy")):
+            results.append(EvalResult(task_type="text-classification", task_name=cfg.task,
+                                      dataset_type="stance-corpus", dataset_name=dataset, dataset_split=split,
+                                      metric_type=metric_type, metric_name=name, metric_value=float(m[key]),
+                                      metric_args={"average": "macro"} if key == "macro_f1" else None))
+            ci = (m.get("ci") or {}).get(key, {})
+            scored.append({"split": split, "metric": name, "value": float(m[key]), "low": ci.get("low"),
+                           "high": ci.get("high"), "n": int(m["n"])})
+    test_ci = metrics["test"]["ci"]["macro_f1"]
+    limits = [line.format(f1=metrics["test"]["macro_f1"], low=test_ci["low"], high=test_ci["high"],
+                          data=dataset, examples=data["examples"], groups=record["split"]["groups"],
+                          group_by=cfg.split.group_by, task=cfg.task) for line in LIMITS]
+    return ModelCardData(
+        model_name=record["run_id"], library_name="stance", pipeline_tag="text-classification", language="en",
+        tags=["stance", cfg.task, cfg.model.kind, "news"], metrics=["f1", "accuracy"], eval_results=results,
+        stance={"task": cfg.task, "labels": [str(c) for c in cfg.label_schema.classes_for(cfg.task)],
+                "targets": list(cfg.label_schema.actors) if cfg.task == "stance" else None,
+                "model": describe_model(cfg), "config_hash": record["config_hash"],
+                "data": {"path": data["path"], "fingerprint": data["fingerprint"],
+                         "split_fingerprint": data["split_fingerprint"], "examples": data["examples"]},
+                "metrics": scored,
+                "interval": "95% bootstrap over story clusters (reprints are not independent)",
+                "majority_baseline_macro_f1": metrics["majority_baseline_test"]["macro_f1"],
+                "intended_use": INTENDED_USE.format(task=cfg.task), "limitations": limits})
+
+
 def model_card(cfg: TrainConfig, record: dict[str, Any], metrics: dict[str, Any]) -> str:
+    """The run's README.md: Hugging Face model-card metadata (`card_metadata`) over the text."""
+    from huggingface_hub import ModelCard
+
+    meta = card_metadata(cfg, record, metrics)
+    body = card_text(cfg, record, metrics, meta.stance)
+    return str(ModelCard(f"---\n{meta.to_yaml()}\n---\n{body}"))
+
+
+def card_text(cfg: TrainConfig, record: dict[str, Any], metrics: dict[str, Any], meta: dict[str, Any]) -> str:
     seeds, split = metrics["seeds"], record["split"]
     how = (f"{cfg.split.folds}-fold cross-validation x {cfg.split.repeats} repeats"
            if cfg.split.method == "kfold" else f"a {cfg.split.method} split")
@@ -491,7 +554,10 @@ def model_card(cfg: TrainConfig, record: dict[str, Any], metrics: dict[str, Any]
     for c, s in metrics.get("test", {}).get("per_class", {}).items():
         lines.append(f"| {c} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |")
     lines += choices_section(record.get("fits", {}))
-    lines += ["", "Files: `config.yaml` (resolved config), `run.json` (environment, data fingerprint, fit times), "
+    lines += ["", "## Intended use", "", meta["intended_use"], "", "## Limitations", ""]
+    lines += [f"- {line}" for line in meta["limitations"]]
+    lines += ["", f"Data fingerprint (SHA-256 of the examples): `{meta['data']['fingerprint']}`.", "",
+              "Files: `config.yaml` (resolved config), `run.json` (environment, data fingerprint, fit times), "
               "`split.csv` (one row per paragraph and fold), `metrics.json`, `predictions.parquet` (every fit: "
               "`repeat`, `fold`, `seed` columns), and per fit `fits/r<repeat>-f<fold>-s<seed>/` with `model/`, "
               "`tuning.csv`, `fit.json`. `stance.predict` uses the first fit's model; for a cross-validated run, "

@@ -113,3 +113,24 @@ def test_import_stance_is_light_and_stance_train_is_module_and_function():
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[] True True"
+
+
+def test_the_run_readme_is_a_hugging_face_model_card(framing_run):
+    from huggingface_hub import ModelCard
+
+    run, _ = framing_run
+    card = ModelCard.load(run.path / "README.md")  # a local file: nothing is fetched
+    meta = card.data.to_dict()
+    assert meta["pipeline_tag"] == "text-classification" and meta["library_name"] == "stance"
+    info = meta["stance"]
+    assert info["task"] == "framing" and info["labels"] == list(run.classes_)
+    assert info["data"]["fingerprint"] == run.record["data"]["fingerprint"]
+    test = run.metrics["test"]
+    (f1,) = [m for m in info["metrics"] if m["split"] == "test" and m["metric"] == "macro-F1"]
+    assert (f1["value"], f1["low"], f1["high"], f1["n"]) == (
+        test["macro_f1"], test["ci"]["macro_f1"]["low"], test["ci"]["macro_f1"]["high"], test["n"])
+    results = {(r.dataset_split, r.metric_type): r.metric_value for r in card.data.eval_results}
+    assert results[("test", "f1")] == test["macro_f1"] and results[("test", "accuracy")] == test["accuracy"]
+    assert "stance report" in info["intended_use"] and f"{test['macro_f1']:.3f}" in info["limitations"][0]
+    assert "## Intended use" in card.text and "## Limitations" in card.text
+    assert f"| test | {test['n']} | {test['macro_f1']:.3f} |" in card.text
