@@ -30,9 +30,10 @@ import pandas as pd
 import yaml
 
 from stance import files
-from stance.config import ExperimentConfig, TrainConfig, is_experiment_file, load_experiment
+from stance.config import ExperimentConfig, ModelConfig, TrainConfig, is_experiment_file, load_experiment
 from stance.errors import StanceError, cli_entry
 from stance.figures import PALETTE, new_figure, save_figure
+from stance.models import describe_model
 from stance.progress import bar, set_quiet
 from stance.runs import (complete_runs, is_run_dir, newest_complete_run, read_complete_record, read_run_json,
                          read_run_metrics, read_run_predictions, run_file, run_id_for)
@@ -153,10 +154,15 @@ def collect(items: list[str], overrides: list[str], retrain: bool, say: Callable
 
 
 def describe(run: Run) -> str:
+    """The run's model in one line, as the registry describes its kind (the kind's name alone for
+    a config section this stance no longer validates)."""
+    from pydantic import TypeAdapter, ValidationError
+
     model = run.config["model"]
-    if model["kind"] == "tfidf":
-        return f"tfidf {model['classifier']} {model['features']}"
-    return f"{model['kind']} {Path(str(model['model'])).name}"
+    try:
+        return describe_model(TypeAdapter(ModelConfig).validate_python(model))
+    except (ValidationError, KeyError):
+        return str(model.get("kind"))
 
 
 def runs_table(runs: list[Run]) -> pd.DataFrame:

@@ -427,9 +427,11 @@ class SetFitModelConfig(_SentenceEncoderModel):
     normalize: bool = False
 
 
-ModelConfig = Annotated[Union[TfidfModel, TransformerModel, EmbeddingsModel, SetFitModelConfig],
-                        Field(discriminator="kind")]
-MODEL_KINDS = ("tfidf", "transformer", "embeddings", "setfit")
+# A new model kind: its section class above and one member here (and its entry in the registry,
+# stance.models.MODEL_BUILDERS; tests/test_registry.py checks the two agree).
+MODEL_SECTIONS = (TfidfModel, TransformerModel, EmbeddingsModel, SetFitModelConfig)
+ModelConfig = Annotated[Union[MODEL_SECTIONS], Field(discriminator="kind")]
+MODEL_KINDS = tuple(section.model_fields["kind"].default for section in MODEL_SECTIONS)
 
 
 class TrainConfig(Strict):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import inspect
 import itertools
 import json
 import shutil
@@ -29,8 +28,8 @@ from stance.config import TrainConfig, load_config
 from stance.corpus.ingest import PAGE_SUFFIXES, ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
 from stance.evaluate import classification_metrics, majority_baseline, run_metrics
-from stance.models import build_model, check_model_config, save_model, verify_model_files
-from stance.models.pretrained import resolve_model_path
+from stance import models
+from stance.models import build_model, check_model_config, fit_model, save_model, tune_grid, verify_model_files
 from stance.progress import bar, set_quiet
 from stance.runs import (begin_run, checked_output_dir, environment, file_sha256, finish_run, now, previous_runs,
                          RECORDED_FILES, release_lock, run_id_for, unit_name)
@@ -172,8 +171,7 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, se
     `choices`: the grid point kept, ties and how they were broken, the best epoch, and warnings
     (an edge value of the grid won; the best epoch was the last).
     """
-    # setfit tunes its head's C itself, after fine-tuning its encoder once.
-    grid = cfg.model.tune if cfg.model.kind in ("tfidf", "embeddings") else {}
+    grid = tune_grid(cfg.model)  # {} for a kind that tunes itself (setfit's head) or has no grid
     keys = list(grid)
     combos = list(itertools.product(*(grid[k] for k in keys))) or [()]
     if len(combos) > 1 and val.empty:
@@ -184,14 +182,10 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, se
     for combo in bar(combos, desc="tune grid", unit="point", show=len(combos) > 1):
         params = dict(zip(keys, combo))
         model_cfg = cfg.model.grid_point(params) if params else cfg.model
-        model = build_model(model_cfg, cfg.task, seed)
         started = time.perf_counter()
-        if "eval_set" in inspect.signature(model.fit).parameters:
-            model.fit(features(train), train["label"].to_numpy(),
-                      eval_set=(features(val), val["label"].to_numpy()) if not val.empty else None,
-                      work_dir=work_dir, progress=lambda message: say(f"    {message}"))
-        else:
-            model.fit(features(train), train["label"].to_numpy())
+        model = fit_model(model_cfg, build_model(model_cfg, cfg.task, seed), features(train), train["label"].to_numpy(),
+                          eval_set=(features(val), val["label"].to_numpy()) if not val.empty else None,
+                          work_dir=work_dir, progress=lambda message: say(f"    {message}"))
         fit_seconds = time.perf_counter() - started
         info = {"fit_seconds": round(fit_seconds, 3), "train_examples": len(train),
                 "examples_per_second": round(len(train) / fit_seconds, 2) if fit_seconds > 0 else None,
@@ -334,9 +328,8 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
         + (f"{paragraphs['cluster_id'].nunique()} story clusters, grouped by {cfg.split.group_by}"
            if cfg.split.method != "files" else "split as given by data.split_files"))
     warn_sparse_classes(examples, classes, cfg, say)
-    check_model_config(cfg.model)  # what the model library itself would refuse, before the folder exists
-    if cfg.model.kind in ("transformer", "embeddings", "setfit"):
-        resolve_model_path(cfg.model.model)  # a missing model fails here, not after the folder exists
+    # What the model library would refuse, or a missing pretrained model: before the folder exists.
+    check_model_config(cfg.model)
     fingerprint = examples_fingerprint(examples)
 
     data_record = {"path": str(data_path), "sources": data_sources(data_path),
@@ -451,14 +444,7 @@ def choices_section(fits: dict[str, Any]) -> list[str]:
 
 
 def describe_model(cfg: TrainConfig) -> str:
-    m = cfg.model
-    if m.kind == "tfidf":
-        return f"TF-IDF ({m.classifier}, {m.features} n-grams)"
-    if m.kind == "embeddings":
-        return f"frozen sentence encoder `{m.model}` + logistic regression (max {m.max_length} tokens)"
-    if m.kind == "setfit":
-        return f"SetFit on `{m.model}` (max {m.max_length} tokens, {m.num_iterations} pair iterations)"
-    return f"fine-tuned transformer `{m.model}` (max {m.max_length} tokens, truncation {m.truncation})"
+    return models.describe_model(cfg.model)
 
 
 INTENDED_USE = (

@@ -140,6 +140,10 @@ def build(cfg: Any, task: str, seed: int) -> Pipeline:
     return Pipeline([("mark", TargetMarker(cfg.context_window)), ("features", features), ("clf", classifier)])
 
 
+def describe(cfg: Any) -> str:
+    return f"TF-IDF ({cfg.classifier}, {cfg.features} n-grams)"
+
+
 def check_params(cfg: Any) -> None:
     """Run scikit-learn's own parameter validation on the estimators this config builds.
 
