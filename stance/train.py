@@ -350,6 +350,21 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
         raise
 
 
+def fit_units(cfg: TrainConfig, examples: pd.DataFrame, assignment: pd.DataFrame, keys: list[tuple[int, int]],
+              staging: Path, say: Callable[..., None]) -> dict[str, dict[str, Any]]:
+    """Fit every (repeat, fold) x model seed of the run (fits already done are kept); returns
+    each fit's record (`fit.json`) by unit name, in order."""
+    fits = {}
+    units = bar(total=len(keys) * len(cfg.model_seeds()), desc="fits", unit="fit")
+    for repeat, fold in keys:
+        unit_examples = attach_split(examples, assignment, repeat, fold)
+        for seed in cfg.model_seeds():
+            fits[unit_name(repeat, fold, seed)] = train_one_unit(cfg, unit_examples, repeat, fold, seed, staging, say)
+            units.update()
+    units.close()
+    return fits
+
+
 def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, output_dir: Path,
               examples: pd.DataFrame, assignment: pd.DataFrame, keys: list[tuple[int, int]], sizes: dict[str, int],
               data_record: dict[str, Any], earlier: list[Path], started: float, say: Callable[..., None]) -> Path:
@@ -367,14 +382,7 @@ def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, ou
     files.write_json(staging / "run.json", record)
     files.write_csv(staging / "split.csv", assignment)
 
-    fits = {}
-    units = bar(total=len(keys) * len(seeds), desc="fits", unit="fit")
-    for repeat, fold in keys:
-        unit_examples = attach_split(examples, assignment, repeat, fold)
-        for seed in seeds:
-            fits[unit_name(repeat, fold, seed)] = train_one_unit(cfg, unit_examples, repeat, fold, seed, staging, say)
-            units.update()
-    units.close()
+    fits = fit_units(cfg, examples, assignment, keys, staging, say)
     predictions = pd.concat([files.read_parquet(staging / "fits" / unit / "predictions.parquet", "a fit's predictions file")
                              for unit in fits],
                             ignore_index=True)
@@ -396,14 +404,23 @@ def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, ou
     record["files"] = {name: file_sha256(staging / name) for name in RECORDED_FILES}
     files.write_json(staging / "run.json", record)
     run_dir = finish_run(staging, output_dir, run_id)
+    say_scores(metrics, n_fits=len(fits), say=say)
+    if earlier:
+        say(f"  same config as {', '.join(p.name for p in earlier)}: kept both")
+    say(f"  wrote {run_dir} in {time.perf_counter() - started:.1f} s")
+    return run_dir
 
+
+def say_scores(metrics: dict[str, Any], n_fits: int, say: Callable[..., None]) -> None:
+    """The run's headline scores for the terminal: pooled test macro-F1 and accuracy with the
+    majority-class floor, the CI and ECE, the spread over fits, and a warning at the floor."""
     test = metrics.get("test", {})
     say(f"  test macro-F1 {test.get('macro_f1', float('nan')):.3f}  accuracy {test.get('accuracy', float('nan')):.3f}"
         f"  (majority-class baseline macro-F1 {metrics['majority_baseline_test']['macro_f1']:.3f})")
     ci = metrics["test"]["ci"]["macro_f1"]
     say(f"  test macro-F1 95% CI [{ci['low']:.3f}, {ci['high']:.3f}] (bootstrap over story clusters), "
         f"ECE {metrics['test']['calibration']['ece']:.3f}")
-    if len(fits) > 1:
+    if n_fits > 1:
         s = metrics["summary"]["test"]["macro_f1"]
         say(f"  test macro-F1 over {s['n']} fits (folds x repeats x seeds): {s['mean']:.3f} +- {s['sd']:.3f} "
             "(each fit scored on the classes its own test items hold; the pooled score above is the headline)")
@@ -414,10 +431,6 @@ def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, ou
             f"({metrics['majority_baseline_test']['label']!r})")
     if "val" in metrics:
         say(f"  val  macro-F1 {metrics['val']['macro_f1']:.3f}")
-    if earlier:
-        say(f"  same config as {', '.join(p.name for p in earlier)}: kept both")
-    say(f"  wrote {run_dir} in {time.perf_counter() - started:.1f} s")
-    return run_dir
 
 
 def choices_section(fits: dict[str, Any]) -> list[str]:
