@@ -42,6 +42,9 @@ from stance.stats import mcnemar, paired_bootstrap
 
 @dataclass
 class Run:
+    """A complete run as compare reads it: run.json, the config as a plain dict (runs of older
+    stance versions still load), metrics.json and every fit's predictions."""
+
     path: Path
     record: dict[str, Any]
     config: dict[str, Any]
@@ -61,6 +64,8 @@ class Run:
 
 
 def load_run(path: Path) -> Run:
+    """Read a complete run folder (each file checked against run.json's SHA-256); StanceError
+    for an incomplete, damaged or pre-per-fold run."""
     record = read_complete_record(path)
     metrics = read_run_metrics(path, record)
     if "units" not in metrics:
@@ -120,6 +125,9 @@ def run_experiment(exp: ExperimentConfig, retrain: bool, say: Callable[..., None
 
 def collect(items: list[str], overrides: list[str], retrain: bool, say: Callable[..., None]
             ) -> tuple[list[Run], pd.DataFrame | None, str | None]:
+    """The runs named by the command's items (run folders, folders of runs, training configs:
+    their newest complete run, experiment configs: trained if needed), each once; the learning
+    curve and the experiment's name when an experiment was given."""
     runs: list[Path] = []
     curve, experiment_name = None, None
     for item in items:
@@ -166,6 +174,8 @@ def describe(run: Run) -> str:
 
 
 def runs_table(runs: list[Run]) -> pd.DataFrame:
+    """One row per run: model, split, test macro-F1 and accuracy with their 95% cluster-bootstrap
+    intervals, mean and sd over fits, ECE and the majority-class floor."""
     rows = []
     for run in runs:
         test, summary = run.metrics["test"], run.metrics["summary"]["test"]
@@ -316,6 +326,9 @@ def default_name(runs: list[Run]) -> str:
 
 def compare(runs: list[Run], out: Path, curve: pd.DataFrame | None = None, n_boot: int = 5000,
             seed: int = 0) -> dict[str, Any]:
+    """Write the tables and figures of the module docstring to `out`; returns {"runs": table,
+    "pairs": paired tests (n_boot cluster-bootstrap replicates, `seed`), "refused": pairs not
+    compared and why, "curve": the learning curve or None, "out": out}."""
     if not runs:
         raise StanceError("nothing to compare: no runs given")
     table = runs_table(runs)

@@ -99,6 +99,7 @@ def majority_baseline(train_labels: Sequence[str], test_labels: Sequence[str], c
 
 
 def mean_sd(values: Sequence[float]) -> dict[str, Any]:
+    """{"mean", "sd" (sample sd, None for one value), "n"} of scores over fits."""
     arr = np.asarray(values, dtype=float)
     return {"mean": float(arr.mean()), "sd": float(arr.std(ddof=1)) if len(arr) > 1 else None, "n": len(arr)}
 

@@ -72,6 +72,8 @@ def calibration_set(run_dir: Path) -> pd.DataFrame:
 
 def corpus_predictions(run_dir: Path, cfg: TrainConfig, out: Path, given: str | None,
                        say: Callable[..., None], progress: bool = False) -> pd.DataFrame:
+    """The run's predictions of its corpus: `given` (checked to come from this run), or those
+    written earlier under `out/predictions/<run>`, else predicted now (resuming a cut-off one)."""
     if given:
         check_predictions_provenance(run_dir, Path(given))
         return read_predictions(Path(given))
@@ -664,6 +666,10 @@ def read_audit(path: str | None, classes: list[str], predictions: pd.DataFrame) 
 
 def report_run(run_dir: Path, out: Path, predictions_dir: str | None, settings: Settings, audit_path: str | None,
                say: Callable[..., None], progress: bool) -> tuple[dict[str, Any], list[str]]:
+    """Estimates, differences and figures of one run under `out`: its corpus predicted (or the
+    `predictions_dir` stance.predict wrote for it), less the paragraphs the model trained on,
+    corrected with the run's test predictions as calibration set. Returns (result for the page
+    and the summary, notes for the summary)."""
     record = read_complete_record(run_dir)
     cfg = read_run_config(run_dir, record)
     task, classes = cfg.task, cfg.label_schema.classes_for(cfg.task)

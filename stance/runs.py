@@ -34,6 +34,7 @@ RECORDED_PACKAGES = ("stance", "numpy", "pandas", "pyarrow", "scikit-learn", "sc
 
 
 def run_id_for(name: str, config_hash: str) -> str:
+    """The folder name of a config's first run: `<name>-<first 8 hex digits of the config hash>`."""
     return f"{name}-{config_hash[:8]}"
 
 
@@ -247,6 +248,8 @@ def finish_run(staging: Path, output_dir: Path, run_id: str) -> Path:
 
 
 def previous_runs(output_dir: Path, run_id: str) -> list[Path]:
+    """Folders of earlier runs of one config (`run_id`, `run_id-2`, ...) holding a run.json,
+    complete or not, sorted by name (`complete_runs` keeps the complete ones, by number)."""
     if not output_dir.exists():
         return []
     return sorted(p for p in output_dir.iterdir()
@@ -288,6 +291,7 @@ def read_run_json(run_dir: Path) -> dict[str, Any]:
 
 
 def is_run_dir(path: Path) -> bool:
+    """Whether `path` holds both run.json and config.yaml (complete or not)."""
     return (path / "run.json").is_file() and (path / "config.yaml").is_file()
 
 

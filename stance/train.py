@@ -92,6 +92,8 @@ FINGERPRINT_COLUMNS = ["example_id", "paragraph_id", "doc_id", "cluster_id", "ou
 
 
 def examples_fingerprint(examples: pd.DataFrame) -> str:
+    """SHA-256 (hex) of every column a split or a fit can depend on (FINGERPRINT_COLUMNS), row by
+    row: the run's data fingerprint, recorded in run.json and the model card."""
     digest = hashlib.sha256()
     columns = [c for c in FINGERPRINT_COLUMNS if c in examples]
     digest.update("\x1f".join(columns).encode("utf-8"))
@@ -301,6 +303,14 @@ def check_resumable(staging: Path, data: dict[str, Any]) -> None:
 
 def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
           say: Callable[..., None] = print) -> Path:
+    """Train and test one run of `cfg`; returns the finished run folder
+    (`<output_dir>/<name>-<hash8>[-n]`).
+
+    Bad input (data, labels, split, model settings, a missing pretrained model) raises
+    StanceError before the folder exists. `resume` finishes an interrupted run of the same
+    config (fits already done are kept; changed data is refused), `fresh` discards it. `say`
+    gets the progress lines printed by `stance train`.
+    """
     started = time.perf_counter()
     config_hash = cfg.config_hash()
     run_id = run_id_for(cfg.name, config_hash)

@@ -24,6 +24,10 @@ from stance.models import tfidf
 
 @dataclass(frozen=True)
 class ModelKind:
+    """Everything stance needs to know about one model kind: `build(cfg, task=, seed=)` returns
+    an unfitted estimator, `save(model, folder)` / `load(folder)` write and read it (formats that
+    run no code when read), and the fields below."""
+
     build: Callable[..., Any]
     save: Callable[[Any, Path], None]
     load: Callable[[Path], Any]
@@ -75,6 +79,7 @@ MODEL_BUILDERS: dict[str, ModelKind] = {
 
 
 def build_model(model_cfg: Any, task: str, seed: int) -> Any:
+    """An unfitted estimator for a config's model section (the kind's `build`)."""
     return MODEL_BUILDERS[model_cfg.kind].build(model_cfg, task=task, seed=seed)
 
 
