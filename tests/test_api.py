@@ -10,6 +10,7 @@ import pytest
 
 import stance
 from stance.errors import StanceError
+from stance.compare import main as compare_main
 from stance.evaluate import main as evaluate_main
 from stance.predict import main as predict_main, read_predictions
 from tests.conftest import REPO, write_run_config
@@ -88,6 +89,9 @@ def test_a_config_means_its_newest_complete_run(tmp_path, framing_run):
     assert evaluate_main([str(config), str(tmp_path / "labelled.jsonl"), "--out", str(out)]) == 0
     assert pd.read_json(out / "metrics.json", typ="series")["run"] == str(second.path)
     assert stance.load_run(first.path).metrics["test"]["macro_f1"] == first.metrics["test"]["macro_f1"]
+    assert compare_main([str(config), str(first.path), "--out", str(tmp_path / "cmp"), "--n-boot", "100",
+                         "--quiet"]) == 0
+    assert set(pd.read_csv(tmp_path / "cmp" / "runs.csv")["run"]) == {first.path.name, second.path.name}
 
 
 def test_bad_input_is_a_one_line_error(tmp_path, framing_run):
