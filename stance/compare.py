@@ -1,7 +1,7 @@
 """`python -m stance.compare ITEM [ITEM ...]`: one table of runs, paired tests, learning curves.
 
-An ITEM is a run folder, a folder of runs (every complete run in it), or an experiment config
-(a YAML file with `models:`). An experiment trains each of its models as an ordinary run on
+An ITEM is a run folder, a folder of runs (every complete run in it), a training config (its
+newest complete run), or an experiment config (a YAML file with `models:`). An experiment trains each of its models as an ordinary run on
 the same data, task, split and seeds (a complete run of the same config is reused, an
 interrupted one resumed), then trains the learning-curve runs if the config asks for them.
 
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,15 +30,21 @@ import pandas as pd
 import yaml
 
 from stance import files
-from stance.config import ExperimentConfig, TrainConfig, is_experiment_file, load_experiment
+from stance.config import ExperimentConfig, ModelConfig, TrainConfig, is_experiment_file, load_experiment
 from stance.errors import StanceError, cli_entry
 from stance.figures import PALETTE, new_figure, save_figure
-from stance.runs import is_run_dir, previous_runs, read_run_json, run_file, run_id_for
+from stance.models import describe_model
+from stance.progress import bar, set_quiet
+from stance.runs import (complete_runs, is_run_dir, newest_complete_run, read_complete_record, read_run_json,
+                         read_run_metrics, read_run_predictions, run_file, run_id_for)
 from stance.stats import mcnemar, paired_bootstrap
 
 
 @dataclass
 class Run:
+    """A complete run as compare reads it: run.json, the config as a plain dict (runs of older
+    stance versions still load), metrics.json and every fit's predictions."""
+
     path: Path
     record: dict[str, Any]
     config: dict[str, Any]
@@ -59,18 +64,14 @@ class Run:
 
 
 def load_run(path: Path) -> Run:
-    if not is_run_dir(path):
-        raise StanceError(f"{path}: not a run folder (no run.json and config.yaml)")
-    record = read_run_json(path)
-    if record.get("status") != "complete" or not (path / "metrics.json").is_file():
-        raise StanceError(f"{path}: the run is not complete (status {record.get('status')!r}); "
-                          "finish it with stance.train --resume")
-    metrics = files.read_json(run_file(path, "metrics.json", record), "the run's metrics")
+    """Read a complete run folder (each file checked against run.json's SHA-256); StanceError
+    for an incomplete, damaged or pre-per-fold run."""
+    record = read_complete_record(path)
+    metrics = read_run_metrics(path, record)
     if "units" not in metrics:
         raise StanceError(f"{path}: made by an older stance without per-fold records; train it again to compare it")
     config = yaml.safe_load(run_file(path, "config.yaml", record).read_text(encoding="utf-8"))
-    return Run(path, record, config, metrics,
-               files.read_parquet(run_file(path, "predictions.parquet", record), "the run's predictions file"))
+    return Run(path, record, config, metrics, read_run_predictions(path, record))
 
 
 # ------------------------------------------------------------------ experiments
@@ -82,8 +83,7 @@ def ensure_run(cfg: TrainConfig, retrain: bool, say: Callable[..., None]) -> Pat
 
     output_dir = Path(cfg.output_dir)
     run_id = run_id_for(cfg.name, cfg.config_hash())
-    done = [p for p in previous_runs(output_dir, run_id)
-            if json.loads((p / "run.json").read_text(encoding="utf-8")).get("status") == "complete"]
+    done = complete_runs(output_dir, run_id)
     if done and not retrain:
         say(f"  {cfg.name}: reusing {done[-1]}")
         return done[-1]
@@ -136,6 +136,9 @@ def only_models(exp: ExperimentConfig, names: list[str] | None) -> ExperimentCon
 
 def collect(items: list[str], overrides: list[str], retrain: bool, say: Callable[..., None],
             models: list[str] | None = None) -> tuple[list[Run], pd.DataFrame | None, str | None]:
+    """The runs named by the command's items (run folders, folders of runs, training configs:
+    their newest complete run, experiment configs: trained if needed, only `models` of them when
+    given), each once; the learning curve and the experiment's name when an experiment was given."""
     runs: list[Path] = []
     curve, experiment_name = None, None
     for item in items:
@@ -145,14 +148,16 @@ def collect(items: list[str], overrides: list[str], retrain: bool, say: Callable
             found, curve = run_experiment(exp, retrain, say)
             runs += found
             experiment_name = exp.name
+        elif path.is_file() and path.suffix.lower() in (".yaml", ".yml"):
+            runs.append(newest_complete_run(path))  # a training config: its newest complete run
         elif path.is_file():
-            raise StanceError(f"{path}: not an experiment config (a YAML file with `models:`); "
-                              "give run folders, a folder of runs, or an experiment config")
+            raise StanceError(f"{path}: not a run folder, a training config or an experiment config "
+                              "(a YAML file with `models:`)")
         elif is_run_dir(path):
             runs.append(path)
         elif path.is_dir():
             inside = sorted(p for p in path.iterdir() if p.is_dir() and is_run_dir(p)
-                            and json.loads((p / "run.json").read_text(encoding="utf-8")).get("status") == "complete")
+                            and read_run_json(p).get("status") == "complete")
             if not inside:
                 raise StanceError(f"{path}: no complete runs in this folder")
             runs += inside
@@ -168,13 +173,20 @@ def collect(items: list[str], overrides: list[str], retrain: bool, say: Callable
 
 
 def describe(run: Run) -> str:
+    """The run's model in one line, as the registry describes its kind (the kind's name alone for
+    a config section this stance no longer validates)."""
+    from pydantic import TypeAdapter, ValidationError
+
     model = run.config["model"]
-    if model["kind"] == "tfidf":
-        return f"tfidf {model['classifier']} {model['features']}"
-    return f"{model['kind']} {Path(str(model['model'])).name}"
+    try:
+        return describe_model(TypeAdapter(ModelConfig).validate_python(model))
+    except (ValidationError, KeyError):
+        return str(model.get("kind"))
 
 
 def runs_table(runs: list[Run]) -> pd.DataFrame:
+    """One row per run: model, split, test macro-F1 and accuracy with their 95% cluster-bootstrap
+    intervals, mean and sd over fits, ECE and the majority-class floor."""
     rows = []
     for run in runs:
         test, summary = run.metrics["test"], run.metrics["summary"]["test"]
@@ -212,7 +224,8 @@ def same_items_problem(a: Run, b: Run) -> str | None:
 
 def pairs_table(runs: list[Run], n_boot: int, seed: int) -> tuple[pd.DataFrame, list[str]]:
     rows, refused = [], []
-    for a, b in itertools.combinations(runs, 2):
+    pairs = list(itertools.combinations(runs, 2))
+    for a, b in bar(pairs, desc="paired bootstrap", unit="pair", show=len(pairs) > 1):
         problem = same_items_problem(a, b)
         if problem:
             refused.append(f"{a.name} vs {b.name}: not compared: {problem}")
@@ -324,6 +337,9 @@ def default_name(runs: list[Run]) -> str:
 
 def compare(runs: list[Run], out: Path, curve: pd.DataFrame | None = None, n_boot: int = 5000,
             seed: int = 0) -> dict[str, Any]:
+    """Write the tables and figures of the module docstring to `out`; returns {"runs": table,
+    "pairs": paired tests (n_boot cluster-bootstrap replicates, `seed`), "refused": pairs not
+    compared and why, "curve": the learning curve or None, "out": out}."""
     if not runs:
         raise StanceError("nothing to compare: no runs given")
     table = runs_table(runs)
@@ -345,7 +361,9 @@ def compare(runs: list[Run], out: Path, curve: pd.DataFrame | None = None, n_boo
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m stance.compare", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("items", nargs="+", metavar="RUN_OR_DIR_OR_EXPERIMENT")
+    parser.add_argument("items", nargs="+", metavar="RUN_OR_DIR_OR_CONFIG",
+                        help="run folders, folders of runs, training configs (their newest complete run) or "
+                             "experiment configs")
     parser.add_argument("--out", help="output folder (default reports/compare/<experiment or runs-hash>)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a value of the experiment config (repeatable)")
@@ -354,6 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
                                          "config (e.g. tfidf,emb)")
     parser.add_argument("--n-boot", type=int, default=5000, help="bootstrap replicates (default 5000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
@@ -362,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.n_boot < 100:
         raise StanceError("--n-boot: use at least 100 bootstrap replicates")
+    set_quiet(args.quiet)
     models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
     runs, curve, experiment = collect(args.items, args.overrides, args.retrain, print, models)
     out = Path(args.out) if args.out else Path("reports") / "compare" / (experiment or default_name(runs))

@@ -6,9 +6,9 @@
 
 The corpus is a paragraph table written by `stance.corpus` (one Parquet file or a folder of
 Parquet shards). Each Ray worker loads the run's model once (`map_batches` with a class) and
-labels batches with the same code as the local path (`stance.predict.predict_batch`), so a
-TF-IDF run gives byte-for-byte the same labels and probabilities as `--engine local`; a
-transformer gives the same labels, with probabilities equal up to float rounding (padding
+labels batches with the same code as the local path (`stance.predict.predict_batch`, passed in
+by stance.predict as a function), so a TF-IDF run gives byte-for-byte the same labels and
+probabilities as `--engine local`; a transformer gives the same labels, with probabilities equal up to float rounding (padding
 depends on how rows fall into batches).
 
 Without `--ray-address`, Ray starts on this machine with `--workers` CPUs (local mode); with
@@ -43,19 +43,17 @@ def require_ray() -> Any:
 
 
 class RunPredictor:
-    """Loaded once per Ray worker; called on each batch (a pandas DataFrame of paragraphs)."""
+    """Loaded once per Ray worker; called on each batch (a pandas DataFrame of paragraphs).
 
-    def __init__(self, run_dir: str) -> None:
-        from stance.corpus.actors import Gazetteer  # noqa: PLC0415 — imported on the worker
-        from stance.predict import load_run_model  # noqa: PLC0415
+    `labeller(run_dir)` loads the run's model and returns the function that labels a batch
+    (stance.predict.batch_labeller, passed in by stance.predict: this engine does not import the
+    command that calls it, which would be an import cycle)."""
 
-        self.cfg, _, self.model = load_run_model(Path(run_dir))
-        self.gazetteer = Gazetteer.from_schema(self.cfg.label_schema)
+    def __init__(self, run_dir: str, labeller: Callable[[str], Callable[[pd.DataFrame], pd.DataFrame]]) -> None:
+        self.label = labeller(run_dir)
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
-        from stance.predict import complete_columns, predict_batch  # noqa: PLC0415
-
-        return predict_batch(self.model, complete_columns(batch, self.gazetteer), self.cfg)
+        return self.label(batch)
 
 
 def read_row_group(piece: dict[str, Any]) -> pd.DataFrame:
@@ -73,10 +71,8 @@ def row_group_pieces(inputs: list[str]) -> list[dict[str, Any]]:
     return [{"file": f, "row_group": g} for f in inputs for g in range(pq.ParquetFile(f).num_row_groups)]
 
 
-def parquet_inputs(corpus: Path) -> list[str]:
-    from stance.predict import paragraph_shards  # noqa: PLC0415 — the local path's own check
-
-    shards = paragraph_shards(corpus)
+def parquet_inputs(corpus: Path, shards: list[Path]) -> list[str]:
+    """`shards`: the Parquet paragraph tables stance.predict found at `corpus` (its own check)."""
     if not shards:
         raise StanceError(f"{corpus}: --engine ray reads a paragraph table in Parquet (a file or a folder of shards); "
                           f"ingest other inputs first with `python -m stance.corpus {corpus} --out DIR`")
@@ -85,14 +81,21 @@ def parquet_inputs(corpus: Path) -> list[str]:
 
 def predict_with_ray(run_dir: Path, corpus: Path, out: Path, manifest: dict[str, Any], batch_size: int,
                      workers: int, gpus_per_worker: float, address: str | None, progress: bool,
-                     say: Callable[..., None] = print) -> dict[str, Any]:
+                     say: Callable[..., None] = print,
+                     labeller: Callable[[str], Callable[[pd.DataFrame], pd.DataFrame]] | None = None,
+                     shards: list[Path] | None = None) -> dict[str, Any]:
+    """Label a Parquet paragraph corpus (`shards`, the tables found at `corpus`) on Ray workers;
+    `labeller(run_dir)` (see RunPredictor) returns each worker's batch function. Returns the
+    manifest written to `out`."""
+    if labeller is None:
+        raise StanceError("predict_with_ray needs the run's batch labeller (stance.predict.batch_labeller)")
     ray = require_ray()
     if out.exists():
         raise StanceError(f"{out}: exists; choose a new --out (nothing is overwritten)")
     staging = out.with_name(out.name + ".partial")
     if staging.exists():  # a job that died before its rename: redo it from the start
         shutil.rmtree(staging)
-    inputs = parquet_inputs(corpus)
+    inputs = parquet_inputs(corpus, shards or [])
     started = time.perf_counter()
     # Locally, one CPU beyond the model replicas is left for the read and write tasks: with
     # exactly `workers` CPUs the replicas hold them all and the job waits forever.
@@ -105,8 +108,8 @@ def predict_with_ray(run_dir: Path, corpus: Path, out: Path, manifest: dict[str,
         pieces = row_group_pieces(inputs)
         dataset = ray.data.from_items(pieces, override_num_blocks=len(pieces)).map_batches(
             read_row_group, batch_size=1, batch_format="pandas")
-        labelled = dataset.map_batches(RunPredictor, fn_constructor_args=(str(run_dir),), batch_size=batch_size,
-                                       batch_format="pandas",
+        labelled = dataset.map_batches(RunPredictor, fn_constructor_args=(str(run_dir), labeller),
+                                       batch_size=batch_size, batch_format="pandas",
                                        compute=ray.data.ActorPoolStrategy(size=workers),
                                        num_cpus=1, num_gpus=gpus_per_worker or None)
         labelled.write_parquet(str(staging / "parts"))

@@ -21,7 +21,6 @@ and renamed when complete.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import time
@@ -36,11 +35,11 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 from stance import files
 from stance.annotate.examples import build_examples
 from stance.annotate.standoff import attach_standoff, resolve_annotations_path
-from stance.config import TrainConfig, load_config, parse_override
+from stance.config import TrainConfig, parse_override
 from stance.corpus.ingest import IngestReport, ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
 from stance.models import load_model
-from stance.runs import file_sha256, is_run_dir, now, unit_name
+from stance.runs import file_sha256, model_hashes, now, read_complete_record, read_run_config, resolve_run, unit_name
 from stance.stats import bootstrap_scores, calibration
 
 
@@ -100,6 +99,7 @@ def majority_baseline(train_labels: Sequence[str], test_labels: Sequence[str], c
 
 
 def mean_sd(values: Sequence[float]) -> dict[str, Any]:
+    """{"mean", "sd" (sample sd, None for one value), "n"} of scores over fits."""
     arr = np.asarray(values, dtype=float)
     return {"mean": float(arr.mean()), "sd": float(arr.std(ddof=1)) if len(arr) > 1 else None, "n": len(arr)}
 
@@ -159,14 +159,7 @@ KEEP = ["example_id", "paragraph_id", "doc_id", "cluster_id", "outlet", "target"
 
 def load_run(run_dir: Path, overrides: list[str]) -> tuple[TrainConfig, dict[str, Any]]:
     """The run's config with `--set data.*` overrides applied, and its run.json."""
-    if not is_run_dir(run_dir):
-        raise StanceError(f"{run_dir}: not a run folder (no run.json and config.yaml)")
-    try:
-        record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise StanceError(f"{run_dir / 'run.json'}: cannot read: {exc}") from None
-    if not isinstance(record, dict) or record.get("status") != "complete":
-        raise StanceError(f"{run_dir}: the run is not complete; finish it with stance.train --resume")
+    record = read_complete_record(run_dir)
     if not isinstance(record.get("primary_model"), str) or not isinstance(record.get("run_id"), str):
         raise StanceError(f"{run_dir / 'run.json'}: no primary_model or run_id; the file is damaged")
     for item in overrides:
@@ -174,7 +167,7 @@ def load_run(run_dir: Path, overrides: list[str]) -> tuple[TrainConfig, dict[str
         if path[0] != "data":
             raise StanceError(f"--set {item!r}: only data.* settings (how FILE is read) can change; the model, task "
                               "and schema are the run's")
-    return load_config(run_dir / "config.yaml", overrides), record
+    return read_run_config(run_dir, record, overrides), record
 
 
 def gold_examples(cfg: TrainConfig, file: Path, rows_are: str | None, annotations: str | None,
@@ -246,7 +239,8 @@ def evaluate_file(run_dir: Path, file: Path, out: Path, overrides: list[str] | N
     report = IngestReport()
     paragraphs, examples = gold_examples(cfg, file, rows_are, annotations, report)
     classes = cfg.label_schema.classes_for(cfg.task)
-    model = load_model(run_dir / record["primary_model"])
+    # The model stance.predict uses for a holdout run, its files checked against run.json.
+    model = load_model(run_dir / record["primary_model"], expected=model_hashes(record, record["primary_model"]))
     unseen = check_run_classes(examples, classes, model.classes_, file)
     fits = record.get("fits") or {}
     first_fit = fits.get(Path(record["primary_model"]).parent.name, {})
@@ -291,7 +285,7 @@ def evaluate_file(run_dir: Path, file: Path, out: Path, overrides: list[str] | N
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m stance.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run", help="a run folder made by stance.train")
+    parser.add_argument("run", help="a run folder made by stance.train, or a config (its newest complete run)")
     parser.add_argument("file", help="a labelled table (or pages folder with --annotations) of the run's shape")
     parser.add_argument("--out", required=True, help="new folder for metrics.json and predictions.parquet")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="data.KEY=VALUE",
@@ -306,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
 @cli_entry
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    evaluate_file(Path(args.run), Path(args.file), Path(args.out), args.overrides, args.rows_are, args.annotations)
+    evaluate_file(resolve_run(args.run), Path(args.file), Path(args.out), args.overrides, args.rows_are, args.annotations)
     return 0
 
 

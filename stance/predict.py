@@ -23,40 +23,29 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
-from tqdm import tqdm
 
 from stance import files
 from stance.annotate.examples import prediction_examples
-from stance.config import TrainConfig, load_config
+from stance.config import TrainConfig
 from stance.corpus.actors import Gazetteer
 from stance.corpus.ingest import ingest
 from stance.errors import StanceError, cli_entry
 from stance.models import load_model
-from stance.runs import acquire_lock, check_unlocked, file_sha256, now, read_run_json, release_lock, run_file
+from stance.progress import bar as progress_bar, set_quiet
+from stance.runs import (acquire_lock, check_unlocked, file_sha256, model_hashes, now, read_complete_record,
+                         read_run_config, release_lock, resolve_run)
 from stance.train import aligned_proba
 
 FEATURES = ["text", "target", "target_spans"]
 KEEP = ["paragraph_id", "doc_id", "outlet", "date", "cluster_id", "target"]
 
 
-def read_run_record(run_dir: Path) -> dict[str, Any]:
-    """run.json of a complete run; a missing, damaged or unfinished one is a one-line error."""
-    if not run_dir.is_dir():
-        raise StanceError(f"{run_dir}: run folder not found")
-    if not (run_dir / "run.json").exists() and not (run_dir / "config.yaml").exists():
-        raise StanceError(f"{run_dir}: not a run folder (no run.json and config.yaml)")
-    record = read_run_json(run_dir)
-    if record.get("status") != "complete":
-        raise StanceError(f"{run_dir}: the run is not complete; finish it with stance.train --resume")
-    return record
-
-
 def load_run_model(run_dir: Path) -> tuple[TrainConfig, dict[str, Any], Any]:
     """The run's config, record and the model that labels new data (a `FoldEnsemble`: the first
     fit, or every repeat-0 fold of a cross-validated run), every model file checked against the
     SHA-256 that run.json recorded when the run was written."""
-    record = read_run_record(run_dir)
-    cfg = load_config(run_file(run_dir, "config.yaml", record))
+    record = read_complete_record(run_dir)
+    cfg = read_run_config(run_dir, record)
     classes = cfg.label_schema.classes_for(cfg.task)
     primary, hashes = record.get("primary_model"), record.get("model_files")
     if not primary or not isinstance(hashes, dict):
@@ -80,10 +69,10 @@ def model_file_hashes(record: dict[str, Any], folders: list[str]) -> dict[str, s
 
 def checked_model(run_dir: Path, folder: str, hashes: dict[str, str]) -> Any:
     """One saved model of the run, loaded only if its files match the hashes in run.json."""
-    prefix = folder.rstrip("/") + "/"
-    expected = {name[len(prefix):]: digest for name, digest in hashes.items() if name.startswith(prefix)}
-    if not expected:
-        raise StanceError(f"{run_dir / 'run.json'}: no hashes recorded for the model {folder}")
+    try:
+        expected = model_hashes({"model_files": hashes}, folder)
+    except StanceError as exc:
+        raise StanceError(f"{run_dir}/{exc}") from None
     return load_model(run_dir / folder, expected=expected)
 
 
@@ -196,6 +185,14 @@ def predict_batch(model: Any, paragraphs: pd.DataFrame, cfg: TrainConfig) -> pd.
     return out
 
 
+def batch_labeller(run_dir: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Load the run's model once; return the function labelling a batch of paragraphs (what each
+    Ray worker of stance.distributed calls, with the local path's code)."""
+    cfg, _, model = load_run_model(Path(run_dir))
+    gazetteer = Gazetteer.from_schema(cfg.label_schema)
+    return lambda batch: predict_batch(model, complete_columns(batch, gazetteer), cfg)
+
+
 def part_path(out: Path, index: int) -> Path:
     return out / "parts" / f"part-{index:06d}.parquet"
 
@@ -233,6 +230,7 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
         raise StanceError("--batch-size must be at least 1")
     if not corpus.exists():
         raise StanceError(f"{corpus}: corpus not found")
+    run_dir = resolve_run(run_dir)  # a config means its newest complete run
     cfg, record, model = load_run_model(run_dir)
     manifest = {"run": str(run_dir), "run_id": record["run_id"], "task": cfg.task,
                 "model_files": model_file_hashes(record, predicting_models(cfg, record)),
@@ -247,7 +245,8 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
         from stance.distributed import predict_with_ray  # noqa: PLC0415 — Ray is an optional extra
 
         return predict_with_ray(run_dir, corpus, out, manifest, batch_size, workers, gpus_per_worker,
-                                ray_address, progress, say)
+                                ray_address, progress, say, labeller=batch_labeller,
+                                shards=paragraph_shards(corpus))
     if out.exists() and not out.is_dir():
         raise StanceError(f"{out}: is a file, not a folder; choose a new --out")
     new_folder = not out.exists()
@@ -272,7 +271,7 @@ def _predict_into(out: Path, manifest: dict[str, Any], model: Any, cfg: TrainCon
     if done:
         say(f"stance.predict: resuming, {done} of {n_batches} batches already written")
     rows = 0
-    bar = tqdm(total=total, unit="paragraph", disable=not progress, file=sys.stderr)
+    bar = progress_bar(total=total, desc="predict", unit="paragraph", show=progress)
     for index, batch in enumerate(batches):
         bar.update(len(batch))
         target = part_path(out, index)
@@ -313,8 +312,8 @@ def check_predictions_provenance(run_dir: Path, predictions_dir: Path, external:
     manifest = read_manifest(predictions_dir)
     if external:
         return manifest
-    record = read_run_record(run_dir)
-    cfg = load_config(run_file(run_dir, "config.yaml", record))
+    record = read_complete_record(run_dir)
+    cfg = read_run_config(run_dir, record)
     # Predictions carry a column for every schema class of the task (0 where a fold never saw
     # one), made by the run's predicting models: the first fit, or every fold of a CV run.
     expected = {"run_id": record.get("run_id"), "task": record.get("task"),
@@ -333,7 +332,7 @@ def check_predictions_provenance(run_dir: Path, predictions_dir: Path, external:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m stance.predict", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run", help="a run folder made by stance.train")
+    parser.add_argument("run", help="a run folder made by stance.train, or a config (its newest complete run)")
     parser.add_argument("corpus", help="pages folder, table, or paragraphs.parquet from stance.corpus")
     parser.add_argument("--out", required=True, help="output folder (must be new, or --resume)")
     parser.add_argument("--batch-size", type=int, default=2000)
@@ -351,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
 @cli_entry
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    set_quiet(args.quiet)
     predict_corpus(Path(args.run), Path(args.corpus), Path(args.out), args.batch_size, args.resume,
                    progress=not args.quiet, engine=args.engine, workers=args.workers,
                    gpus_per_worker=args.gpus_per_worker, ray_address=args.ray_address)

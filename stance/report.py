@@ -39,20 +39,21 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from stance import files
 from stance.annotate.standoff import attach_standoff, resolve_annotations_path
 from stance.compare import to_latex
-from stance.config import TrainConfig, load_config
+from stance.config import TrainConfig
 from stance.corpus.ingest import ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
 from stance.config import corpus_defaults
 from stance.figures import PALETTE, STYLE, new_figure, save_figure
+from stance.progress import bar, set_quiet
 from stance.predict import check_predictions_provenance, predict_corpus, read_predictions
 from stance.quantify import (DEFAULT_METHOD, NOT_ESTIMABLE, OK, UNRELIABLE, Estimate, Quantifier, Settings,
                              clopper_pearson, difference, ppi_estimate, worst)
-from stance.runs import is_run_dir, previous_runs, read_run_json, run_file, run_id_for
+from stance.runs import (read_complete_record, read_run_config, read_run_json, read_run_metrics, read_run_predictions,
+                         resolve_run, run_file)
 
 NO_OUTLET = "(no outlet)"
 
@@ -60,34 +61,19 @@ NO_OUTLET = "(no outlet)"
 # ------------------------------------------------------------------ inputs
 
 
-def resolve_run(item: str) -> Path:
-    path = Path(item)
-    if path.is_dir():
-        if not is_run_dir(path):
-            raise StanceError(f"{path}: not a run folder (no run.json and config.yaml)")
-        return path
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        cfg = load_config(path)
-        run_id = run_id_for(cfg.name, cfg.config_hash())
-        done = [p for p in previous_runs(Path(cfg.output_dir), run_id)
-                if json.loads((p / "run.json").read_text(encoding="utf-8")).get("status") == "complete"]
-        if not done:
-            raise StanceError(f"{path}: no complete run of this config in {cfg.output_dir}/ ({run_id}); "
-                              f"train it first: python -m stance.train {path}")
-        return done[-1]
-    raise StanceError(f"{path}: neither a run folder nor a config file")
-
-
 def calibration_set(run_dir: Path) -> pd.DataFrame:
     """Held-out test predictions with gold labels: first model seed, repeat 0, all folds."""
-    predictions = files.read_parquet(run_file(run_dir, "predictions.parquet"), "the run's predictions file")
-    first_seed = files.read_json(run_file(run_dir, "metrics.json"), "the run's metrics")["seeds"][0]
+    record = read_complete_record(run_dir)
+    predictions = read_run_predictions(run_dir, record)
+    first_seed = read_run_metrics(run_dir, record)["seeds"][0]
     keep = (predictions["split"] == "test") & (predictions["repeat"] == 0) & (predictions["seed"] == first_seed)
     return predictions[keep].reset_index(drop=True)
 
 
 def corpus_predictions(run_dir: Path, cfg: TrainConfig, out: Path, given: str | None,
-                       say: Callable[..., None]) -> pd.DataFrame:
+                       say: Callable[..., None], progress: bool = False) -> pd.DataFrame:
+    """The run's predictions of its corpus: `given` (checked to come from this run), or those
+    written earlier under `out/predictions/<run>`, else predicted now (resuming a cut-off one)."""
     if given:
         check_predictions_provenance(run_dir, Path(given))
         return read_predictions(Path(given))
@@ -96,15 +82,16 @@ def corpus_predictions(run_dir: Path, cfg: TrainConfig, out: Path, given: str | 
     if resume and files.read_json(folder / "manifest.json", "the prediction manifest").get("status") == "complete":
         check_predictions_provenance(run_dir, folder)
         return read_predictions(folder)
-    predict_corpus(run_dir, resolve_data_path(cfg.data.path), folder, resume=resume, progress=False, say=say)
+    predict_corpus(run_dir, resolve_data_path(cfg.data.path), folder, resume=resume, progress=progress, say=say)
     return read_predictions(folder)
 
 
 def training_paragraphs(run_dir: Path) -> set[str]:
     """Paragraphs the predicting model was trained on: the first fit's, or for a cross-validated
     run (predicted by the average of its repeat-0 fold models) those of any fold of repeat 0."""
-    split = pd.read_csv(run_file(run_dir, "split.csv"), dtype={"paragraph_id": str})
-    cfg = load_config(run_file(run_dir, "config.yaml"))
+    record = read_complete_record(run_dir)
+    split = pd.read_csv(run_file(run_dir, "split.csv", record), dtype={"paragraph_id": str})
+    cfg = read_run_config(run_dir, record)
     first = split[(split["repeat"] == 0) & ((split["fold"] == 0) | (cfg.split.method == "kfold"))]
     return set(first.loc[first["split"] == "train", "paragraph_id"])
 
@@ -341,8 +328,7 @@ def estimate_run(predictions: pd.DataFrame, estimator: GroupEstimator, run: str,
             for (outlet, period), part in by_target.dropna(subset=["period"]).groupby(["outlet", "period"], sort=True):
                 jobs.append(("outlet-period", outlet, period, target, part))
     rows, diffs, results = [], [], {}
-    bar = tqdm(jobs, desc="estimates", unit="group", disable=not progress, file=sys.stderr, leave=False)
-    for dimension, outlet, period, target, part in bar:
+    for dimension, outlet, period, target, part in bar(jobs, desc="estimates", unit="group", show=progress):
         result = estimator.estimate(part)
         group = " · ".join(x for x in (outlet if outlet != ALL or dimension == "all" else "", period, target) if x) or ALL
         if dimension == "period":
@@ -363,8 +349,7 @@ def estimate_run(predictions: pd.DataFrame, estimator: GroupEstimator, run: str,
             if len(outlets) > 2:
                 pairs.append((target, a, REST))
     by_target = dict(tuple(frame.groupby("target", sort=True)))
-    for target, a, b in tqdm(pairs, desc="differences", unit="pair", disable=not progress, file=sys.stderr,
-                             leave=False):
+    for target, a, b in bar(pairs, desc="differences", unit="pair", show=progress):
         # "The rest" is cut out one pair at a time: holding every outlet's complement at once took
         # (outlets x corpus) memory, 7.9 GiB at 10^6 paragraphs and 40 outlets.
         rest = by_target[target][by_target[target]["outlet"] != a] if b == REST else None
@@ -698,13 +683,18 @@ def read_audit(path: str | None, classes: list[str], predictions: pd.DataFrame) 
 
 def report_run(run_dir: Path, out: Path, predictions_dir: str | None, settings: Settings, audit_path: str | None,
                say: Callable[..., None], progress: bool) -> tuple[dict[str, Any], list[str]]:
-    cfg = load_config(run_dir / "config.yaml")
+    """Estimates, differences and figures of one run under `out`: its corpus predicted (or the
+    `predictions_dir` stance.predict wrote for it), less the paragraphs the model trained on,
+    corrected with the run's test predictions as calibration set. Returns (result for the page
+    and the summary, notes for the summary)."""
+    record = read_complete_record(run_dir)
+    cfg = read_run_config(run_dir, record)
     task, classes = cfg.task, cfg.label_schema.classes_for(cfg.task)
     say(f"stance.report: {run_dir.name} ({task})")
     calibration = calibration_set(run_dir)
     if audit_path:  # a bad audit file is refused before the corpus is predicted, not after
         check_labels(read_labelled_table(Path(audit_path), "audit"), classes, Path(audit_path), "audit")
-    predictions = corpus_predictions(run_dir, cfg, out, predictions_dir, say)
+    predictions = corpus_predictions(run_dir, cfg, out, predictions_dir, say, progress)
     predictions = predictions.assign(outlet=_outlet(predictions["outlet"]))
     notes = []
     # The model has seen its own training paragraphs: predictions on them are in-sample and far
@@ -732,12 +722,12 @@ def report_run(run_dir: Path, out: Path, predictions_dir: str | None, settings: 
     result = estimate_and_draw(run_dir.name, task, classes, predictions, calibration["label"],
                                proba_matrix(calibration, classes), audit, gold, list(cfg.label_schema.actors), out,
                                settings, progress)
-    metrics = files.read_json(run_file(run_dir, "metrics.json"), "the run's metrics")
+    metrics = read_run_metrics(run_dir, record)
     test = metrics["test"]
     notes.append(f"Run {run_dir.name}: {task}, test macro-F1 {test['macro_f1']:.3f} [{test['ci']['macro_f1']['low']:.3f}, "
                  f"{test['ci']['macro_f1']['high']:.3f}] on {test['n']} held-out items (majority-class floor "
                  f"{metrics['majority_baseline_test']['macro_f1']:.3f}); they are the calibration set of ACC/PACC.")
-    result["data_fingerprint"] = read_run_json(run_dir)["data"]["fingerprint"]
+    result["data_fingerprint"] = record["data"]["fingerprint"]
     result["run_dir"] = run_dir
     return result, notes
 
@@ -886,12 +876,12 @@ def comparable_compare_figures(compare_dir: Path | None, results: list[dict[str,
         keys = set()
         if table.is_file():
             for name in pd.read_csv(table, dtype=str)["run"]:
-                record = next((d.parent / name / "run.json" for d in run_dirs if (d.parent / name / "run.json").is_file()),
-                              None)
-                if record is None:
+                folder_of_run = next((d.parent / name for d in run_dirs if (d.parent / name / "run.json").is_file()),
+                                     None)
+                if folder_of_run is None:
                     keys.add(None)
                     continue
-                info = json.loads(record.read_text(encoding="utf-8"))
+                info = read_run_json(folder_of_run)
                 keys.add((info.get("task"), info.get("data", {}).get("fingerprint")))
         if keys and None not in keys and keys <= wanted:
             kept += sorted(folder.glob("*.png"))
@@ -965,7 +955,7 @@ def report(items: list[str], out: Path | None = None, predictions: str | None = 
             check_predictions_provenance(runs[0], Path(predictions))  # before anything is written
         if audit and len(runs) > 1:
             raise StanceError("--audit applies to one run; give one run with it")
-        first = load_config(runs[0] / "config.yaml")
+        first = read_run_config(runs[0], read_complete_record(runs[0]))
         name = first.name
         out = out or Path("reports") / name
         out.mkdir(parents=True, exist_ok=True)
@@ -1031,6 +1021,7 @@ def main(argv: list[str] | None = None) -> int:
         raise StanceError("--n-boot must be at least 50 for a 95% interval")
     settings = Settings(n_boot=args.n_boot, seed=args.seed, min_calibration=args.min_calibration,
                         max_width=args.max_width, min_n=args.min_n)
+    set_quiet(args.quiet)
     report(args.items, Path(args.out) if args.out else None, args.predictions, settings=settings, audit=args.audit,
            external=args.external, calibration=args.calibration, task=args.task, progress=not args.quiet)
     return 0

@@ -34,6 +34,7 @@ RECORDED_PACKAGES = ("stance", "numpy", "pandas", "pyarrow", "scikit-learn", "sc
 
 
 def run_id_for(name: str, config_hash: str) -> str:
+    """The folder name of a config's first run: `<name>-<first 8 hex digits of the config hash>`."""
     return f"{name}-{config_hash[:8]}"
 
 
@@ -247,6 +248,8 @@ def finish_run(staging: Path, output_dir: Path, run_id: str) -> Path:
 
 
 def previous_runs(output_dir: Path, run_id: str) -> list[Path]:
+    """Folders of earlier runs of one config (`run_id`, `run_id-2`, ...) holding a run.json,
+    complete or not, sorted by name (`complete_runs` keeps the complete ones, by number)."""
     if not output_dir.exists():
         return []
     return sorted(p for p in output_dir.iterdir()
@@ -288,6 +291,7 @@ def read_run_json(run_dir: Path) -> dict[str, Any]:
 
 
 def is_run_dir(path: Path) -> bool:
+    """Whether `path` holds both run.json and config.yaml (complete or not)."""
     return (path / "run.json").is_file() and (path / "config.yaml").is_file()
 
 
@@ -323,3 +327,113 @@ def file_sha256(path: Path) -> str:
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# ------------------------------------------------------------------ reading a finished run
+# One reader for every command that takes a run (predict, evaluate, compare, report, suggest and
+# the Python API): the same checks, the same one-line errors, and a config naming its newest run.
+
+
+def complete_runs(output_dir: Path, run_id: str) -> list[Path]:
+    """Finished runs of one config (`run_id`) in `output_dir`, oldest first (`-2`, `-3` ... after
+    the first). A folder whose run.json is unreadable or not complete is left out."""
+    done = []
+    for path in previous_runs(output_dir, run_id):
+        try:
+            record = json.loads((path / "run.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and record.get("status") == "complete":
+            done.append(path)
+    return sorted(done, key=lambda p: _run_number(p.name, run_id))
+
+
+def _run_number(name: str, run_id: str) -> int:
+    """1 for `<run_id>`, n for `<run_id>-n`: by number, not name, so `-10` is newer than `-9`."""
+    tail = name[len(run_id) + 1:]
+    return 1 if not tail else int(tail) if tail.isdigit() else 0
+
+
+def newest_complete_run(config_path: Path, overrides: list[str] | None = None) -> Path:
+    """The newest complete run of the config at `config_path` (with `--set` overrides: they
+    change the config hash, so they name another run). Raises StanceError when there is none."""
+    from stance.config import load_config
+
+    cfg = load_config(config_path, overrides)
+    run_id = run_id_for(cfg.name, cfg.config_hash())
+    done = complete_runs(Path(cfg.output_dir), run_id)
+    if not done:
+        raise StanceError(f"{config_path}: no complete run of this config in {cfg.output_dir}/ ({run_id}); "
+                          f"train it first: stance train {config_path}")
+    return done[-1]
+
+
+def resolve_run(item: str | Path) -> Path:
+    """A run folder as given, or for a YAML config its newest complete run.
+
+    Raises StanceError (one line, naming `item`) for anything else. The folder is not checked
+    beyond being a run folder: `read_complete_record` does the rest.
+    """
+    path = Path(item)
+    if path.is_dir():
+        if not _looks_like_run(path):
+            raise StanceError(f"{path}: not a run folder (no run.json and config.yaml)")
+        return path
+    if path.suffix.lower() in (".yaml", ".yml") and path.is_file():
+        return newest_complete_run(path)
+    if not path.exists():
+        raise StanceError(f"{path}: run folder or config not found")
+    raise StanceError(f"{path}: neither a run folder nor a config file")
+
+
+def _looks_like_run(path: Path) -> bool:
+    # One of the two files is enough to call it a run whose other file is missing (and say so).
+    return (path / "run.json").exists() or (path / "config.yaml").exists()
+
+
+def read_complete_record(run_dir: Path) -> dict[str, Any]:
+    """run.json of a complete run; a missing, damaged or unfinished one is a one-line error."""
+    if not run_dir.is_dir():
+        raise StanceError(f"{run_dir}: run folder not found")
+    if not _looks_like_run(run_dir):
+        raise StanceError(f"{run_dir}: not a run folder (no run.json and config.yaml)")
+    record = read_run_json(run_dir)
+    if record.get("status") != "complete":
+        raise StanceError(f"{run_dir}: the run is not complete (status {record.get('status')!r}); "
+                          "finish it with stance train --resume")
+    return record
+
+
+def read_run_config(run_dir: Path, record: dict[str, Any], overrides: list[str] | None = None) -> Any:
+    """The run's resolved `TrainConfig` (config.yaml, checked against run.json's hash)."""
+    from stance.config import load_config
+
+    return load_config(run_file(run_dir, "config.yaml", record), overrides)
+
+
+def read_run_metrics(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """metrics.json of the run (checked against run.json's hash) as a dict."""
+    from stance import files
+
+    metrics = files.read_json(run_file(run_dir, "metrics.json", record), "the run's metrics")
+    if not isinstance(metrics, dict):
+        raise StanceError(f"{run_dir / 'metrics.json'}: the run's metrics are damaged (not a JSON object)")
+    return metrics
+
+
+def read_run_predictions(run_dir: Path, record: dict[str, Any]) -> Any:
+    """predictions.parquet of the run (every fit's validation and test predictions) as a DataFrame."""
+    from stance import files
+
+    return files.read_parquet(run_file(run_dir, "predictions.parquet", record), "the run's predictions file")
+
+
+def model_hashes(record: dict[str, Any], folder: str) -> dict[str, str]:
+    """SHA-256 that run.json recorded for the files of one model folder (`fits/<unit>/model`),
+    by path relative to that folder, for `stance.models.load_model(..., expected=...)`."""
+    prefix = folder.rstrip("/") + "/"
+    expected = {name[len(prefix):]: digest for name, digest in (record.get("model_files") or {}).items()
+                if name.startswith(prefix)}
+    if not expected:
+        raise StanceError(f"run.json: no hashes recorded for the model {folder}; train the run again")
+    return expected

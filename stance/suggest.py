@@ -19,11 +19,13 @@ from stance.config import DataConfig
 from stance.corpus.ingest import ingest
 from stance.errors import StanceError
 from stance.predict import load_run_model
+from stance.runs import resolve_run
 
 FEATURES = ["text", "target", "target_spans"]
 
 
 def normalised_entropy(proba: np.ndarray) -> np.ndarray:
+    """Entropy of each row of `proba` (n, k), divided by log(k): shape (n,), 0 (certain) to 1."""
     p = np.clip(proba, 1e-12, 1.0)
     return -(p * np.log(p)).sum(axis=1) / np.log(max(2, proba.shape[1]))
 
@@ -58,9 +60,12 @@ def interleave(ranked: pd.DataFrame, n: int) -> pd.DataFrame:
 
 
 def suggest(run_dir: Path, n: int = 50, data: str | None = None) -> pd.DataFrame:
+    """The `n` paragraphs to label next, ranked (columns rank, paragraph_id, outlet, cluster_id,
+    target, predicted, uncertainty in [0, 1]). `run_dir`: a run folder, or a config (its newest
+    complete run); `data`: another corpus than the run's. Raises StanceError when nothing is left."""
     if n < 1:
         raise StanceError("--n must be at least 1")
-    cfg, _, model = load_run_model(run_dir)
+    cfg, _, model = load_run_model(resolve_run(run_dir))
     data_cfg = cfg.data if data is None else DataConfig(path=data)
     paragraphs = ingest(data_cfg, cfg.corpus, cfg.label_schema)
     if data is None and cfg.data.annotations:

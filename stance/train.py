@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import inspect
 import itertools
 import json
 import shutil
@@ -29,8 +28,9 @@ from stance.config import TrainConfig, load_config
 from stance.corpus.ingest import PAGE_SUFFIXES, ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
 from stance.evaluate import classification_metrics, majority_baseline, run_metrics
-from stance.models import build_model, save_model, verify_model_files
-from stance.models.pretrained import resolve_model_path
+from stance import models
+from stance.models import build_model, check_model_config, fit_model, save_model, tune_grid, verify_model_files
+from stance.progress import bar, set_quiet
 from stance.runs import (begin_run, checked_output_dir, environment, file_sha256, finish_run, now, previous_runs,
                          RECORDED_FILES, release_lock, run_id_for, unit_name)
 from stance.splits import assign_splits, attach_split, fold_keys
@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cfg = load_config(args.config, args.overrides)
+    set_quiet(args.quiet)
     say = (lambda *a, **k: None) if args.quiet else print
     run_dir = train(cfg, resume=args.resume, fresh=args.fresh, say=say)
     if args.quiet:
@@ -91,6 +92,8 @@ FINGERPRINT_COLUMNS = ["example_id", "paragraph_id", "doc_id", "cluster_id", "ou
 
 
 def examples_fingerprint(examples: pd.DataFrame) -> str:
+    """SHA-256 (hex) of every column a split or a fit can depend on (FINGERPRINT_COLUMNS), row by
+    row: the run's data fingerprint, recorded in run.json and the model card."""
     digest = hashlib.sha256()
     columns = [c for c in FINGERPRINT_COLUMNS if c in examples]
     digest.update("\x1f".join(columns).encode("utf-8"))
@@ -170,8 +173,7 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, se
     `choices`: the grid point kept, ties and how they were broken, the best epoch, and warnings
     (an edge value of the grid won; the best epoch was the last).
     """
-    # setfit tunes its head's C itself, after fine-tuning its encoder once.
-    grid = cfg.model.tune if cfg.model.kind in ("tfidf", "embeddings") else {}
+    grid = tune_grid(cfg.model)  # {} for a kind that tunes itself (setfit's head) or has no grid
     keys = list(grid)
     combos = list(itertools.product(*(grid[k] for k in keys))) or [()]
     if len(combos) > 1 and val.empty:
@@ -179,17 +181,13 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, se
     classes = cfg.label_schema.classes_for(cfg.task)
     rows, best, best_score, best_info = [], None, -1.0, {}
     points, scores, chosen = [], [], 0
-    for combo in combos:
+    for combo in bar(combos, desc="tune grid", unit="point", show=len(combos) > 1):
         params = dict(zip(keys, combo))
         model_cfg = cfg.model.grid_point(params) if params else cfg.model
-        model = build_model(model_cfg, cfg.task, seed)
         started = time.perf_counter()
-        if "eval_set" in inspect.signature(model.fit).parameters:
-            model.fit(features(train), train["label"].to_numpy(),
-                      eval_set=(features(val), val["label"].to_numpy()) if not val.empty else None,
-                      work_dir=work_dir, progress=lambda message: say(f"    {message}"))
-        else:
-            model.fit(features(train), train["label"].to_numpy())
+        model = fit_model(model_cfg, build_model(model_cfg, cfg.task, seed), features(train), train["label"].to_numpy(),
+                          eval_set=(features(val), val["label"].to_numpy()) if not val.empty else None,
+                          work_dir=work_dir, progress=lambda message: say(f"    {message}"))
         fit_seconds = time.perf_counter() - started
         info = {"fit_seconds": round(fit_seconds, 3), "train_examples": len(train),
                 "examples_per_second": round(len(train) / fit_seconds, 2) if fit_seconds > 0 else None,
@@ -305,6 +303,14 @@ def check_resumable(staging: Path, data: dict[str, Any]) -> None:
 
 def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
           say: Callable[..., None] = print) -> Path:
+    """Train and test one run of `cfg`; returns the finished run folder
+    (`<output_dir>/<name>-<hash8>[-n]`).
+
+    Bad input (data, labels, split, model settings, a missing pretrained model) raises
+    StanceError before the folder exists. `resume` finishes an interrupted run of the same
+    config (fits already done are kept; changed data is refused), `fresh` discards it. `say`
+    gets the progress lines printed by `stance train`.
+    """
     started = time.perf_counter()
     config_hash = cfg.config_hash()
     run_id = run_id_for(cfg.name, config_hash)
@@ -332,8 +338,8 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
         + (f"{paragraphs['cluster_id'].nunique()} story clusters, grouped by {cfg.split.group_by}"
            if cfg.split.method != "files" else "split as given by data.split_files"))
     warn_sparse_classes(examples, classes, cfg, say)
-    if cfg.model.kind in ("transformer", "embeddings", "setfit"):
-        resolve_model_path(cfg.model.model)  # a missing model fails here, not after the folder exists
+    # What the model library would refuse, or a missing pretrained model: before the folder exists.
+    check_model_config(cfg.model)
     fingerprint = examples_fingerprint(examples)
 
     data_record = {"path": str(data_path), "sources": data_sources(data_path),
@@ -354,6 +360,21 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
         raise
 
 
+def fit_units(cfg: TrainConfig, examples: pd.DataFrame, assignment: pd.DataFrame, keys: list[tuple[int, int]],
+              staging: Path, say: Callable[..., None]) -> dict[str, dict[str, Any]]:
+    """Fit every (repeat, fold) x model seed of the run (fits already done are kept); returns
+    each fit's record (`fit.json`) by unit name, in order."""
+    fits = {}
+    units = bar(total=len(keys) * len(cfg.model_seeds()), desc="fits", unit="fit")
+    for repeat, fold in keys:
+        unit_examples = attach_split(examples, assignment, repeat, fold)
+        for seed in cfg.model_seeds():
+            fits[unit_name(repeat, fold, seed)] = train_one_unit(cfg, unit_examples, repeat, fold, seed, staging, say)
+            units.update()
+    units.close()
+    return fits
+
+
 def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, output_dir: Path,
               examples: pd.DataFrame, assignment: pd.DataFrame, keys: list[tuple[int, int]], sizes: dict[str, int],
               data_record: dict[str, Any], earlier: list[Path], started: float, say: Callable[..., None]) -> Path:
@@ -371,11 +392,7 @@ def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, ou
     files.write_json(staging / "run.json", record)
     files.write_csv(staging / "split.csv", assignment)
 
-    fits = {}
-    for repeat, fold in fold_keys(assignment):
-        unit_examples = attach_split(examples, assignment, repeat, fold)
-        for seed in seeds:
-            fits[unit_name(repeat, fold, seed)] = train_one_unit(cfg, unit_examples, repeat, fold, seed, staging, say)
+    fits = fit_units(cfg, examples, assignment, keys, staging, say)
     predictions = pd.concat([files.read_parquet(staging / "fits" / unit / "predictions.parquet", "a fit's predictions file")
                              for unit in fits],
                             ignore_index=True)
@@ -397,14 +414,23 @@ def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, ou
     record["files"] = {name: file_sha256(staging / name) for name in RECORDED_FILES}
     files.write_json(staging / "run.json", record)
     run_dir = finish_run(staging, output_dir, run_id)
+    say_scores(metrics, n_fits=len(fits), say=say)
+    if earlier:
+        say(f"  same config as {', '.join(p.name for p in earlier)}: kept both")
+    say(f"  wrote {run_dir} in {time.perf_counter() - started:.1f} s")
+    return run_dir
 
+
+def say_scores(metrics: dict[str, Any], n_fits: int, say: Callable[..., None]) -> None:
+    """The run's headline scores for the terminal: pooled test macro-F1 and accuracy with the
+    majority-class floor, the CI and ECE, the spread over fits, and a warning at the floor."""
     test = metrics.get("test", {})
     say(f"  test macro-F1 {test.get('macro_f1', float('nan')):.3f}  accuracy {test.get('accuracy', float('nan')):.3f}"
         f"  (majority-class baseline macro-F1 {metrics['majority_baseline_test']['macro_f1']:.3f})")
     ci = metrics["test"]["ci"]["macro_f1"]
     say(f"  test macro-F1 95% CI [{ci['low']:.3f}, {ci['high']:.3f}] (bootstrap over story clusters), "
         f"ECE {metrics['test']['calibration']['ece']:.3f}")
-    if len(fits) > 1:
+    if n_fits > 1:
         s = metrics["summary"]["test"]["macro_f1"]
         say(f"  test macro-F1 over {s['n']} fits (folds x repeats x seeds): {s['mean']:.3f} +- {s['sd']:.3f} "
             "(each fit scored on the classes its own test items hold; the pooled score above is the headline)")
@@ -415,10 +441,6 @@ def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, ou
             f"({metrics['majority_baseline_test']['label']!r})")
     if "val" in metrics:
         say(f"  val  macro-F1 {metrics['val']['macro_f1']:.3f}")
-    if earlier:
-        say(f"  same config as {', '.join(p.name for p in earlier)}: kept both")
-    say(f"  wrote {run_dir} in {time.perf_counter() - started:.1f} s")
-    return run_dir
 
 
 def choices_section(fits: dict[str, Any]) -> list[str]:
@@ -445,17 +467,73 @@ def choices_section(fits: dict[str, Any]) -> list[str]:
 
 
 def describe_model(cfg: TrainConfig) -> str:
-    m = cfg.model
-    if m.kind == "tfidf":
-        return f"TF-IDF ({m.classifier}, {m.features} n-grams)"
-    if m.kind == "embeddings":
-        return f"frozen sentence encoder `{m.model}` + logistic regression (max {m.max_length} tokens)"
-    if m.kind == "setfit":
-        return f"SetFit on `{m.model}` (max {m.max_length} tokens, {m.num_iterations} pair iterations)"
-    return f"fine-tuned transformer `{m.model}` (max {m.max_length} tokens, truncation {m.truncation})"
+    return models.describe_model(cfg.model)
+
+
+INTENDED_USE = (
+    "Research on news coverage: label paragraphs of a corpus like the training data, then estimate {task} "
+    "shares per outlet, period or story with `stance report`, which corrects the shares for this model's "
+    "errors (PACC, ACC, PPI) and gives every estimate an interval. Read single predictions as noisy.")
+LIMITS = [
+    "Single predictions err (test macro-F1 {f1:.3f}, 95% CI [{low:.3f}, {high:.3f}], on held-out data like the "
+    "training data): do not judge an article, author or outlet by individual predictions, and do not use the model "
+    "for moderation or any decision about a person.",
+    "Scores hold for data like the training data ({data}, {examples} examples, {groups} groups by {group_by}); on "
+    "other outlets, periods or languages they are unknown until measured (`stance evaluate RUN FILE`).",
+    "Classes with few training examples are predicted poorly or never; see the per-class scores.",
+    "The labels reflect the codebook and its annotators (docs/codebook.md); other definitions of {task} differ.",
+]
+
+
+def card_metadata(cfg: TrainConfig, record: dict[str, Any], metrics: dict[str, Any]) -> Any:
+    """Hugging Face model-card metadata (`huggingface_hub.ModelCardData`, the YAML header of the
+    run's README.md): task, labels, data fingerprint, scores with their 95% intervals as a
+    model-index, intended use and limits. Built offline; nothing is sent to the Hub."""
+    from huggingface_hub import EvalResult, ModelCardData
+
+    data = record["data"]
+    dataset = Path(data["path"]).name or data["path"]
+    results, scored = [], []
+    for split in ("test", "val"):
+        if split not in metrics:
+            continue
+        m = metrics[split]
+        for key, metric_type, name in (("macro_f1", "f1", "macro-F1"), ("accuracy", "accuracy", "accuracy")):
+            results.append(EvalResult(task_type="text-classification", task_name=cfg.task,
+                                      dataset_type="stance-corpus", dataset_name=dataset, dataset_split=split,
+                                      metric_type=metric_type, metric_name=name, metric_value=float(m[key]),
+                                      metric_args={"average": "macro"} if key == "macro_f1" else None))
+            ci = (m.get("ci") or {}).get(key, {})
+            scored.append({"split": split, "metric": name, "value": float(m[key]), "low": ci.get("low"),
+                           "high": ci.get("high"), "n": int(m["n"])})
+    test_ci = metrics["test"]["ci"]["macro_f1"]
+    limits = [line.format(f1=metrics["test"]["macro_f1"], low=test_ci["low"], high=test_ci["high"],
+                          data=dataset, examples=data["examples"], groups=record["split"]["groups"],
+                          group_by=cfg.split.group_by, task=cfg.task) for line in LIMITS]
+    return ModelCardData(
+        model_name=record["run_id"], library_name="stance", pipeline_tag="text-classification", language="en",
+        tags=["stance", cfg.task, cfg.model.kind, "news"], metrics=["f1", "accuracy"], eval_results=results,
+        stance={"task": cfg.task, "labels": [str(c) for c in cfg.label_schema.classes_for(cfg.task)],
+                "targets": list(cfg.label_schema.actors) if cfg.task == "stance" else None,
+                "model": describe_model(cfg), "config_hash": record["config_hash"],
+                "data": {"path": data["path"], "fingerprint": data["fingerprint"],
+                         "split_fingerprint": data["split_fingerprint"], "examples": data["examples"]},
+                "metrics": scored,
+                "interval": "95% bootstrap over story clusters (reprints are not independent)",
+                "majority_baseline_macro_f1": metrics["majority_baseline_test"]["macro_f1"],
+                "intended_use": INTENDED_USE.format(task=cfg.task), "limitations": limits})
 
 
 def model_card(cfg: TrainConfig, record: dict[str, Any], metrics: dict[str, Any]) -> str:
+    """The run's README.md: Hugging Face model-card metadata (`card_metadata`) over the text."""
+    from huggingface_hub import ModelCard
+
+    meta = card_metadata(cfg, record, metrics)
+    body = card_text(cfg, record, metrics, meta.stance)
+    return str(ModelCard(f"---\n{meta.to_yaml()}\n---\n{body}"))
+
+
+def card_text(cfg: TrainConfig, record: dict[str, Any], metrics: dict[str, Any], meta: dict[str, Any]) -> str:
     seeds, split = metrics["seeds"], record["split"]
     how = (f"{cfg.split.folds}-fold cross-validation x {cfg.split.repeats} repeats"
            if cfg.split.method == "kfold" else f"a {cfg.split.method} split")
@@ -485,7 +563,10 @@ def model_card(cfg: TrainConfig, record: dict[str, Any], metrics: dict[str, Any]
     for c, s in metrics.get("test", {}).get("per_class", {}).items():
         lines.append(f"| {c} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |")
     lines += choices_section(record.get("fits", {}))
-    lines += ["", "Files: `config.yaml` (resolved config), `run.json` (environment, data fingerprint, fit times), "
+    lines += ["", "## Intended use", "", meta["intended_use"], "", "## Limitations", ""]
+    lines += [f"- {line}" for line in meta["limitations"]]
+    lines += ["", f"Data fingerprint (SHA-256 of the examples): `{meta['data']['fingerprint']}`.", "",
+              "Files: `config.yaml` (resolved config), `run.json` (environment, data fingerprint, fit times), "
               "`split.csv` (one row per paragraph and fold), `metrics.json`, `predictions.parquet` (every fit: "
               "`repeat`, `fold`, `seed` columns), and per fit `fits/r<repeat>-f<fold>-s<seed>/` with `model/`, "
               "`tuning.csv`, `fit.json`. `stance.predict` uses the first fit's model; for a cross-validated run, "

@@ -112,9 +112,12 @@ def test_bad_items_are_one_line_errors(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main([str(tmp_path / "empty")]) == 2
     assert "no complete runs in this folder" in capsys.readouterr().err
-    (tmp_path / "x.yaml").write_text("name: x\n")
+    (tmp_path / "x.yaml").write_text("name: x\n")  # a training config: its newest complete run, here none
     assert main([str(tmp_path / "x.yaml")]) == 2
-    assert "not an experiment config" in capsys.readouterr().err
+    assert "no complete run of this config" in capsys.readouterr().err
+    (tmp_path / "notes.txt").write_text("runs\n")
+    assert main([str(tmp_path / "notes.txt")]) == 2
+    assert "not a run folder, a training config or an experiment config" in capsys.readouterr().err
     with pytest.raises(StanceError, match="not a run folder"):
         load_run(tmp_path / "empty")
 

@@ -257,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export", help="the export folder: also write the stand-off gold.csv")
     p.set_defaults(handler=cmd_adjudicate)
     p = sub.add_parser("suggest", help="paragraphs to label next (active learning)")
-    p.add_argument("run")
+    p.add_argument("run", help="a run folder, or a config (its newest complete run)")
     p.add_argument("--n", type=int, default=50)
     p.add_argument("--data", help="unlabelled corpus to rank (default: the run's own data)")
     p.add_argument("--out", help="also write the ranking to this CSV")

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
 
+from stance.annotate.fields import STANCE_PREFIX, LabelReport  # noqa: F401 — re-exported
+from stance.annotate.labelstudio import EXPORT_AS_JSON, FLAT_EXPORT_KEYS, read_export
 from stance.config import LabelSchema
 from stance.corpus.tables import decode_error, open_text, read_string_csv, sniff_delimiter
 from stance.errors import StanceError
 
 LABEL_COLUMNS = ["paragraph_id", "annotator", "field", "label", "source", "row"]
-STANCE_PREFIX = "stance:"
 # Wide CSV column for stance toward an actor: stance_<Actor>.
 CSV_STANCE_PREFIX = "stance_"
 # What `export` writes into stance cells of actors a paragraph does not mention.
@@ -35,14 +35,6 @@ def fields_of(schema: LabelSchema) -> dict[str, list[str]]:
     for actor in schema.actors:
         out[STANCE_PREFIX + actor] = list(schema.stance_classes)
     return out
-
-
-@dataclass
-class LabelReport:
-    problems: list[str] = field(default_factory=list)
-
-    def add(self, source: str, row: Any, message: str) -> None:
-        self.problems.append(f"{source}:{row}: {message}")
 
 
 def validate_labels(rows: Iterable[dict[str, Any]], schema: LabelSchema, known_ids: set[str] | None,
@@ -79,8 +71,6 @@ def read_label_csv(path: Path, report: LabelReport) -> list[dict[str, Any]]:
     A spreadsheet saved by Excel (BOM, semicolons) reads the same; a Label Studio CSV export is
     refused with a message that says to export as JSON.
     """
-    from stance.annotate.labelstudio import EXPORT_AS_JSON, FLAT_EXPORT_KEYS  # labelstudio imports this module
-
     rows = []
     try:
         with open_text(path, "utf-8", newline="") as handle:
@@ -113,8 +103,6 @@ def read_label_csv(path: Path, report: LabelReport) -> list[dict[str, Any]]:
 
 
 def read_labels_file(path: Path, report: LabelReport, schema: LabelSchema) -> list[dict[str, Any]]:
-    from stance.annotate.labelstudio import read_export
-
     if not path.is_file():
         raise StanceError(f"{path}: no such file")
     if path.suffix.lower() == ".json":

@@ -16,7 +16,7 @@ from xml.sax.saxutils import quoteattr
 
 import pandas as pd
 
-from stance.annotate.labels import STANCE_PREFIX, LabelReport
+from stance.annotate.fields import STANCE_PREFIX, LabelReport
 from stance.config import LabelSchema
 from stance.corpus.tables import file_encoding
 from stance.errors import StanceError

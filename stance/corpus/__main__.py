@@ -15,6 +15,7 @@ from stance import files
 from stance.config import DataConfig, corpus_defaults, load_config
 from stance.corpus.ingest import IngestReport, ingest, ingest_to_shards, summarize
 from stance.errors import StanceError, cli_entry
+from stance.progress import set_quiet
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,12 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--shard-rows", type=int,
                         help="for a table larger than memory: read this many rows at a time and write "
                              "DIR/paragraphs/part-*.parquet (one shard per chunk) instead of one file")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
 @cli_entry
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    set_quiet(args.quiet)
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     if args.config:
         cfg = load_config(args.config)

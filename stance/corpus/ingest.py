@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import shutil
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -32,14 +31,14 @@ from stance.corpus.normalize import Normalized, normalize
 from stance.corpus.pages import DroppedLine, PageRules, parse_page
 from stance.corpus.segment import Span, chunk_span, iter_lines, normalize_ws, strip_span
 from stance.corpus.tables import (TABLE_SUFFIXES, TableTarget, check_columns, has_target_layout, iter_table_chunks,
-                                  place_targets, read_table, row_locator, row_targets, table_format, target_columns,
+                                  parse_date, place_targets, read_table, row_locator, row_targets, table_format, target_columns,
                                   wide_label_column)
 from stance.errors import StanceError
+from stance.progress import bar
 
 log = logging.getLogger(__name__)
 
 PAGE_SUFFIXES = {".txt", ".md", ".text"} | HTML_SUFFIXES
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 BASE_COLUMNS = ["paragraph_id", "doc_id", "source", "source_row", "start", "end", "outlet", "date",
                 "title", "url", "wire", "text", "text_sha1", "n_words", "actors", "actor_spans",
                 "dup_group", "cluster_id"]
@@ -69,19 +68,6 @@ def resolve_data_path(path: str) -> Path:
 
 def text_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
-def parse_date(value: Any, dayfirst: bool, where: str) -> str | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == "":
-        return None
-    text = str(value).strip()
-    try:
-        # ISO dates are unambiguous; only other forms need the day-first convention.
-        if _ISO_DATE.match(text):
-            return pd.Timestamp(text[:10]).date().isoformat()
-        return pd.to_datetime(text, dayfirst=dayfirst).date().isoformat()
-    except (ValueError, OverflowError):
-        raise StanceError(f"{where}: cannot read date {value!r}") from None
 
 
 def ingest(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema,
@@ -150,6 +136,21 @@ def merge_stories(frame: pd.DataFrame, keys: list[str]) -> None:
             parent[max(a, b)] = min(a, b)
     frame["repeat_of"] = frame["doc_id"].map(repeat_of)
     frame["cluster_id"] = [find(c) for c in frame["cluster_id"]]
+
+
+def ingest_frame(frame: pd.DataFrame, data: DataConfig, corpus: CorpusConfig, schema: LabelSchema,
+                 source: str = "texts", report: IngestReport | None = None) -> pd.DataFrame:
+    """The paragraph table of an in-memory table (the Python API): the rows are read exactly as
+    `ingest` reads the same rows from a CSV file named `source`.csv (same normalisation, ids,
+    actor mentions and story clusters), so predictions on them are the same numbers."""
+    report = report if report is not None else IngestReport()
+    path = Path(f"{source}.csv")
+    rows = _table_rows(frame.reset_index(drop=True), path, data, corpus, report, offset=0, per_doc={})
+    if not rows:
+        raise StanceError(f"{source}: no paragraphs found (skipped: {len(report.skipped)})")
+    out = pd.DataFrame(rows)
+    _check_unique_ids(out, path)
+    return annotate_structure(out, corpus, schema)
 
 
 def add_actor_mentions(frame: pd.DataFrame, gazetteer: Gazetteer) -> None:
@@ -225,7 +226,7 @@ def ingest_to_shards(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema
     del seen
     result = index.result()
     start = 0
-    for k, size in enumerate(sizes):
+    for k, size in enumerate(bar(sizes, desc="story clusters into shards", unit="shard")):
         raw = staging / "raw" / f"part-{k:05d}.parquet"
         frame = pd.read_parquet(raw)
         frame["dup_group"] = result.dup_group[start:start + size]
@@ -287,7 +288,7 @@ def _ingest_pages(path: Path, corpus: CorpusConfig, report: IngestReport,
         if path.is_dir() else [path]
     rules = PageRules(corpus)
     rows: list[dict[str, Any]] = []
-    for file in files:
+    for file in bar(files, desc="ingest pages", unit="file"):
         if file.suffix.lower() not in PAGE_SUFFIXES:
             report.skip(file, f"not a page file ({file.suffix or 'no suffix'}); pages are {sorted(PAGE_SUFFIXES)}")
             continue
@@ -413,7 +414,7 @@ def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: Corpu
     roles = SpeakerRoles.compile(data.speakers.official, data.speakers.reporter) if layout else None
     records = frame.to_dict("records")
     rows: list[dict[str, Any]] = []
-    for index, record in enumerate(records):
+    for index, record in enumerate(bar(records, desc=f"ingest {path.name}", unit="row")):
         where = f"{path}: {row_locator(frame, index, offset)}"
         cell = record.get(cols.text)
         if not isinstance(cell, str) or not cell.strip():

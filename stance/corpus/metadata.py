@@ -18,6 +18,7 @@ import logging
 from importlib import resources
 from pathlib import Path
 
+from stance.corpus.tables import parse_date  # the same date rules as the corpus
 from stance.errors import StanceError
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,6 @@ def resolve_metadata_path(path: str) -> Path:
 
 def read_metadata(path: str, dayfirst: bool = True) -> dict[str, dict[str, str]]:
     """file name -> {field: value} for the non-empty cells; errors name the file and line."""
-    from stance.corpus.ingest import parse_date  # the same date rules as the corpus
-
     file = resolve_metadata_path(path)
     if not file.is_file():
         raise StanceError(f"{file}: metadata file not found (data.metadata)")

@@ -25,6 +25,24 @@ TABLE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "j
                   ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def parse_date(value: Any, dayfirst: bool, where: str) -> str | None:
+    """A date cell as ISO `YYYY-MM-DD`, or None when empty; `dayfirst` decides 03/04/2025.
+    Raises StanceError naming `where` (file and row) for a cell that is no date."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == "":
+        return None
+    text = str(value).strip()
+    try:
+        # ISO dates are unambiguous; only other forms need the day-first convention.
+        if _ISO_DATE.match(text):
+            return pd.Timestamp(text[:10]).date().isoformat()
+        return pd.to_datetime(text, dayfirst=dayfirst).date().isoformat()
+    except (ValueError, OverflowError):
+        raise StanceError(f"{where}: cannot read date {value!r}") from None
+
+
 def table_format(path: Path, declared: str) -> str:
     if declared != "auto":
         return declared

@@ -4,6 +4,11 @@ Every builder returns an object with the scikit-learn estimator API: fit(X, y),
 predict(X), predict_proba(X) and classes_, where X is a DataFrame with a `text` column and,
 for target-aware tasks, `target` and `target_spans` columns. Each kind also knows how to
 save a fitted model to a folder and load it back; `model.json` in that folder names the kind.
+
+Everything that differs between kinds is a field of its `ModelKind` here, so training,
+comparing and reporting never branch on a kind's name. A new kind is its module (build, save,
+load) plus one line in MODEL_BUILDERS, and its config section in stance.config (a class and
+its member of the ModelConfig union: the config imports no model code).
 """
 
 from __future__ import annotations
@@ -19,9 +24,31 @@ from stance.models import tfidf
 
 @dataclass(frozen=True)
 class ModelKind:
+    """Everything stance needs to know about one model kind: `build(cfg, task=, seed=)` returns
+    an unfitted estimator, `save(model, folder)` / `load(folder)` write and read it (formats that
+    run no code when read), and the fields below."""
+
     build: Callable[..., Any]
     save: Callable[[Any, Path], None]
     load: Callable[[Path], Any]
+    # One line naming the model for logs, tables and the model card, from its config section.
+    describe: Callable[[Any], str] = lambda m: m.kind
+    # Checks the model library itself makes of a config section (raises ValueError), or that
+    # the pretrained files exist (raises StanceError), run before a run folder exists; the config
+    # module cannot call them (it imports no model code).
+    check: Callable[[Any], None] | None = None
+    # train fits one model per point of the config's `tune` grid and keeps the best on the
+    # validation split; False: the kind has no grid or tunes itself inside fit (setfit's head).
+    grid_search: bool = True
+    # fit takes eval_set (the validation split: best epoch, early stopping), work_dir
+    # (checkpoints to resume from) and progress (a callback for one-line messages).
+    fit_on_validation: bool = False
+
+
+def _pretrained(model_cfg: Any) -> None:
+    from stance.models.pretrained import resolve_model_path
+
+    resolve_model_path(model_cfg.model)  # a missing encoder fails before the run folder exists
 
 
 def _transformer(name: str, module: str = "transformer") -> Callable[..., Any]:
@@ -33,16 +60,63 @@ def _transformer(name: str, module: str = "transformer") -> Callable[..., Any]:
     return call
 
 
+def _lazy(module: str) -> tuple[Callable[..., Any], ...]:
+    return tuple(_transformer(name, module) for name in ("build", "save", "load"))
+
+
 MODEL_BUILDERS: dict[str, ModelKind] = {
-    "tfidf": ModelKind(tfidf.build, tfidf.save, tfidf.load),
-    "transformer": ModelKind(_transformer("build"), _transformer("save"), _transformer("load")),
-    "embeddings": ModelKind(*(_transformer(n, "embeddings") for n in ("build", "save", "load"))),
-    "setfit": ModelKind(*(_transformer(n, "setfit_kind") for n in ("build", "save", "load"))),
+    "tfidf": ModelKind(tfidf.build, tfidf.save, tfidf.load, tfidf.describe, check=tfidf.check_params),
+    "transformer": ModelKind(*_lazy("transformer"), check=_pretrained, grid_search=False, fit_on_validation=True,
+                             describe=lambda m: f"fine-tuned transformer `{m.model}` (max {m.max_length} tokens, "
+                                                f"truncation {m.truncation})"),
+    "embeddings": ModelKind(*_lazy("embeddings"), check=_pretrained,
+                            describe=lambda m: f"frozen sentence encoder `{m.model}` + logistic regression "
+                                               f"(max {m.max_length} tokens)"),
+    "setfit": ModelKind(*_lazy("setfit_kind"), check=_pretrained, grid_search=False, fit_on_validation=True,
+                        describe=lambda m: f"SetFit on `{m.model}` (max {m.max_length} tokens, "
+                                           f"{m.num_iterations} pair iterations)"),
 }
 
 
 def build_model(model_cfg: Any, task: str, seed: int) -> Any:
+    """An unfitted estimator for a config's model section (the kind's `build`)."""
     return MODEL_BUILDERS[model_cfg.kind].build(model_cfg, task=task, seed=seed)
+
+
+def describe_model(model_cfg: Any) -> str:
+    """One line naming the model of a config section, e.g. "TF-IDF (logreg, word+char n-grams)"."""
+    return MODEL_BUILDERS[model_cfg.kind].describe(model_cfg)
+
+
+def tune_grid(model_cfg: Any) -> dict[str, list[Any]]:
+    """The grid train searches (key -> values), or {} for a kind that tunes itself or has none."""
+    return dict(getattr(model_cfg, "tune", None) or {}) if MODEL_BUILDERS[model_cfg.kind].grid_search else {}
+
+
+def fit_model(model_cfg: Any, model: Any, X: Any, y: Any, eval_set: tuple[Any, Any] | None = None,
+              work_dir: Path | None = None, progress: Callable[[str], None] | None = None) -> Any:
+    """Fit `model` (built from `model_cfg`) on X (DataFrame: text, target, target_spans) and y
+    (labels, shape (n,)); kinds that select on the validation split get `eval_set`, `work_dir`
+    and `progress` too. Returns the fitted model."""
+    if MODEL_BUILDERS[model_cfg.kind].fit_on_validation:
+        return model.fit(X, y, eval_set=eval_set, work_dir=work_dir, progress=progress)
+    return model.fit(X, y)
+
+
+def check_model_config(model_cfg: Any) -> None:
+    """The kind's own checks (scikit-learn's parameter validation for TF-IDF) on the model
+    section and on each value of its tune grid; raises StanceError naming the field."""
+    check = MODEL_BUILDERS[model_cfg.kind].check
+    if check is None:
+        return
+    points = [({}, model_cfg)] + [({key: value}, model_cfg.grid_point({key: value}))
+                                  for key, values in (getattr(model_cfg, "tune", None) or {}).items() for value in values]
+    for params, point in points:
+        try:
+            check(point)
+        except ValueError as exc:
+            where = f"model.tune.{next(iter(params))} = {next(iter(params.values()))!r}" if params else "model"
+            raise StanceError(f"{where}: {exc}") from None
 
 
 MODEL_META = "model.json"

@@ -39,6 +39,7 @@ import pandas as pd
 
 from stance.models.embeddings import (build_inputs, load_encoder, load_head, logreg_head, macro_f1, quiet_libraries,
                                       save_head)
+from stance.progress import enabled as progress_enabled  # setfit's own step bar, on a terminal
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -119,7 +120,7 @@ class SetFitClassifier:
             max_steps=cfg.max_steps or -1, num_iterations=cfg.num_iterations,
             sampling_strategy=cfg.sampling_strategy, body_learning_rate=cfg.body_learning_rate,
             warmup_proportion=cfg.warmup_ratio, max_length=cfg.max_length, seed=self.seed,
-            show_progress_bar=False, report_to="none", eval_strategy="no", save_strategy="no",
+            show_progress_bar=progress_enabled(), report_to="none", eval_strategy="no", save_strategy="no",
             logging_strategy="steps", logging_steps=25, logging_first_step=True)
 
         def our_macro_f1(predicted: Any, gold: Any) -> dict[str, float]:

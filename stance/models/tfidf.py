@@ -22,6 +22,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.svm import LinearSVC
 
+from stance.config import TFIDF_CLASSIFIERS
 from stance.errors import StanceError
 
 TARGET_TOKEN = "targetmention"
@@ -77,6 +78,8 @@ CLASSIFIERS: dict[str, Callable[[Any, int], Any]] = {
     "linear_svm": _linear_svm,
     "sgd_log": _sgd_log,
 }
+if set(CLASSIFIERS) != set(TFIDF_CLASSIFIERS):  # the config validates names without importing this module
+    raise ImportError(f"stance.config.TFIDF_CLASSIFIERS {TFIDF_CLASSIFIERS} differs from {sorted(CLASSIFIERS)}")
 
 
 def text_features(cfg: Any) -> FeatureUnion:
@@ -135,6 +138,10 @@ def build(cfg: Any, task: str, seed: int) -> Pipeline:
         ("target", OneHotEncoder(handle_unknown="ignore"), ["target"]),
     ])
     return Pipeline([("mark", TargetMarker(cfg.context_window)), ("features", features), ("clf", classifier)])
+
+
+def describe(cfg: Any) -> str:
+    return f"TF-IDF ({cfg.classifier}, {cfg.features} n-grams)"
 
 
 def check_params(cfg: Any) -> None:

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from stance.errors import StanceError
+from stance.progress import enabled as progress_enabled  # the Trainer's own step bar, on a terminal
 
 # Never reach for the Hub: models come from installed packages or local folders.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -272,7 +273,7 @@ class TransformerClassifier:
             save_total_limit=2 if has_eval else 1, load_best_model_at_end=has_eval,
             metric_for_best_model="macro_f1" if has_eval else None, greater_is_better=True,
             train_sampling_strategy="group_by_length", logging_strategy="epoch", report_to="none",
-            disable_tqdm=True, log_level="error", dataloader_num_workers=0)
+            disable_tqdm=not progress_enabled(), log_level="error", dataloader_num_workers=0)
         callbacks: list[Any] = [Report()]
         if has_eval and cfg.early_stopping_patience:
             callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
