@@ -327,3 +327,16 @@ def test_an_audit_weight_that_is_not_a_positive_number_names_its_line(tmp_path):
     table = report_module.read_labelled_table(audit, "audit")
     with pytest.raises(StanceError, match=r"audit.csv: line 3: weight must be a positive number, got '-1'"):
         report_module.audit_weights(table, audit)
+
+
+def test_pacc_that_the_audit_contradicts_is_marked_unreliable():
+    from stance.quantify import UNRELIABLE, Estimate
+
+    pacc = Estimate(np.array([0.97, 0.03]), np.array([0.96, 0.0]), np.array([1.0, 0.04]), [OK, OK], ["", ""])
+    ppi = Estimate(np.array([0.78, 0.22]), np.array([0.73, 0.17]), np.array([0.83, 0.27]), [OK, OK], ["", ""])
+    report_module.check_against_audit(pacc, ppi, 2)
+    assert pacc.status == [UNRELIABLE, UNRELIABLE]
+    assert "disagrees with PPI on the audit sample (0.78 [0.73, 0.83])" in pacc.reason[0]
+    agreeing = Estimate(np.array([0.8, 0.2]), np.array([0.7, 0.1]), np.array([0.9, 0.3]), [OK, OK], ["", ""])
+    report_module.check_against_audit(agreeing, ppi, 2)
+    assert agreeing.status == [OK, OK]
