@@ -31,8 +31,12 @@ for TASK in $TASKS; do
   MODELS=tfidf,emb; [ "$TASK" = framing ] && MODELS=tfidf,emb,setfit,minilm
   step "compare-$TASK" $PY -m stance.compare configs/official-compare.yaml --set task=$TASK --models $MODELS \
       --out "reports/official-compare-$TASK"
-  # 3. Train on two publishers, test on the third.
-  step "cross-$TASK" $PY -m stance.compare configs/official-compare.yaml --set task=$TASK --models tfidf,emb \
+  # 3. Train on two publishers, test on the third, against the same untuned models (no
+  #    validation part: two publishers leave no third to tune on) cross-validated by story cluster.
+  U="--set models.tfidf.tune={} --set models.emb.tune={} --set split.val_size=0"
+  step "untuned-$TASK" $PY -m stance.compare configs/official-compare.yaml --set task=$TASK --models tfidf,emb $U \
+      --out "reports/official-untuned-$TASK"
+  step "cross-$TASK" $PY -m stance.compare configs/official-compare.yaml --set task=$TASK --models tfidf,emb $U \
       --set split.group_by=outlet --set split.folds=3 --out "reports/official-cross-$TASK"
 done
 
@@ -54,3 +58,16 @@ for TASK in framing sentiment; do
   $PY benchmarks/official_validity.py "reports/official-validity-$TASK" $TASK \
       --half-report "$B/report-half-$TASK" --half-audit "$B/halves-$TASK/audit-half-a.csv"
 done
+
+# 5. What a change of source costs, per publisher (the untuned runs against the cross runs).
+pairs=()
+for TASK in $TASKS; do
+  for KIND in tfidf emb; do
+    own=$(ls -td experiments/official-cmp-$KIND-*/ | while read -r d; do grep -q "^task: $TASK$" "$d/config.yaml" \
+          && grep -q "group_by: cluster$" "$d/config.yaml" && grep -q "tune: {}" "$d/config.yaml" && echo "${d%/}"; done | head -1)
+    cross=$(ls -td experiments/official-cmp-$KIND-*/ | while read -r d; do grep -q "^task: $TASK$" "$d/config.yaml" \
+          && grep -q "group_by: outlet$" "$d/config.yaml" && echo "${d%/}"; done | head -1)
+    pairs+=("$own" "$cross")
+  done
+done
+$PY benchmarks/official_cross.py "${pairs[@]}"
