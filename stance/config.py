@@ -356,9 +356,12 @@ class TransformerModel(Strict):
     # A short alias (see stance.models.pretrained.ALIASES) or a local folder with config.json.
     model: PathStr = "minilm"
     max_length: int = Field(256, ge=16, le=8192)
-    # head: keep the start of a long paragraph; around_target: keep a window around the first
-    # mention of the stance target; auto: around_target for stance, head otherwise.
+    # head: keep the start of a long paragraph; around_target: keep a window centred on the
+    # stance target's mentions; auto: around_target for stance, head otherwise.
     truncation: Literal["auto", "head", "around_target"] = "auto"
+    # Stance only: wrap the target's mentions in entity-marker tokens (<t> ... </t>, added to
+    # the tokenizer and trained) at their offsets. Models saved before this option have none.
+    target_markers: bool = True
     epochs: float = Field(6.0, gt=0)
     batch_size: int = Field(16, ge=1)
     eval_batch_size: int = Field(64, ge=1)
@@ -382,10 +385,10 @@ class _SentenceEncoderModel(Tunable):
     model: str = "minilm"
     max_length: int = Field(128, ge=16, le=8192)
     # Stance only: the actor as the first segment ("Russia [SEP] paragraph"), its mentions
-    # marked in the paragraph (<< Russia >>), or both.
-    target_input: Literal["first_segment", "marked", "both"] = "first_segment"
-    # head: keep the start of a long paragraph; around_target: a window around the first
-    # mention of the stance target; auto: around_target for stance, head otherwise.
+    # marked in the paragraph with plain-text markers (<< Russia >>), or both.
+    target_input: Literal["first_segment", "marked", "both"] = "both"
+    # head: keep the start of a long paragraph; around_target: a window centred on the
+    # stance target's mentions; auto: around_target for stance, head otherwise.
     truncation: Literal["auto", "head", "around_target"] = "auto"
     # Head: logistic regression on the sentence vectors.
     C: float = Field(1.0, gt=0)

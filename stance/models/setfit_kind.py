@@ -6,8 +6,10 @@ the encoder so that same-class inputs embed close together (cosine-similarity lo
 a logistic regression on the fine-tuned vectors. This module adds what stance needs around it:
 
 - inputs built as the embeddings kind builds them (stance.models.embeddings.build_inputs):
-  for stance the actor as the first segment and/or its mentions marked, one model for every
-  actor, and a window around the first mention for long paragraphs;
+  for stance the actor as the first segment and/or its mentions marked at their offsets with
+  plain-text markers (<< >>: setfit keeps the encoder's vocabulary, so no new special tokens
+  are added), one model for every actor, and a window centred on the mentions for long
+  paragraphs;
 - `class_weight: balanced` in the head and balanced pair sampling (`oversampling`, the
   library's default) for skewed labels;
 - evaluation with our own macro-F1 passed to the library's Trainer (its default metric would
