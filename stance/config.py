@@ -443,6 +443,17 @@ ModelConfig = Annotated[Union[TfidfModel, TransformerModel, EmbeddingsModel, Set
 MODEL_KINDS = ("tfidf", "transformer", "embeddings", "setfit")
 
 
+# SemEval-2016 Task 6's F_avg (Mohammad et al. 2016): the mean F1 of these two stance classes.
+F_AVG_CLASSES = ("favourable", "unfavourable")
+
+
+class EvaluationConfig(Strict):
+    # The headline score, and the one that picks grid points and the best epoch on the
+    # validation split: macro_f1 over all classes, or f_avg (stance only), the mean F1 of
+    # favourable and unfavourable. Both are always reported, with intervals.
+    metric: Literal["macro_f1", "f_avg"] = "macro_f1"
+
+
 class TrainConfig(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     task: Literal["framing", "sentiment", "stance"] = "framing"
@@ -455,7 +466,21 @@ class TrainConfig(Strict):
     corpus: CorpusConfig
     split: SplitConfig = SplitConfig()
     model: ModelConfig = TfidfModel()
+    evaluation: EvaluationConfig = EvaluationConfig()
     output_dir: PathStr = "experiments"
+
+    @field_validator("evaluation")
+    @classmethod
+    def _metric_fits_task(cls, evaluation: EvaluationConfig, info: ValidationInfo) -> EvaluationConfig:
+        if evaluation.metric == "f_avg":
+            task, schema = info.data.get("task"), info.data.get("label_schema")
+            if task != "stance":
+                raise ValueError(f"metric f_avg is a stance score; task is {task}: use macro_f1")
+            missing = [c for c in F_AVG_CLASSES if schema is not None and c not in schema.stance_classes]
+            if missing:
+                raise ValueError(f"metric f_avg needs the stance classes {list(F_AVG_CLASSES)}; "
+                                 f"schema.stance_classes lacks {missing}")
+        return evaluation
 
     @model_validator(mode="before")
     @classmethod
@@ -482,6 +507,8 @@ class TrainConfig(Strict):
     def config_hash(self) -> str:
         # Where a run is written does not change the experiment, so it does not change the id.
         content = {k: v for k, v in self.canonical().items() if k != "output_dir"}
+        if self.evaluation == EvaluationConfig():
+            content.pop("evaluation")  # runs made before the section existed keep their ids
         blob = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

@@ -28,7 +28,7 @@ from stance.annotate.standoff import attach_standoff, resolve_annotations_path
 from stance.config import TrainConfig, load_config
 from stance.corpus.ingest import PAGE_SUFFIXES, ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
-from stance.evaluate import classification_metrics, majority_baseline, run_metrics
+from stance.evaluate import classification_metrics, f_avg, majority_baseline, run_metrics, score_lines
 from stance.models import build_model, save_model, verify_model_files
 from stance.models.pretrained import resolve_model_path
 from stance.runs import (begin_run, checked_output_dir, environment, file_sha256, finish_run, now, previous_runs,
@@ -177,6 +177,7 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, se
     if len(combos) > 1 and val.empty:
         raise StanceError("model.tune needs a validation split: set split.val_size above 0")
     classes = cfg.label_schema.classes_for(cfg.task)
+    metric = cfg.evaluation.metric
     rows, best, best_score, best_info = [], None, -1.0, {}
     points, scores, chosen = [], [], 0
     for combo in combos:
@@ -185,34 +186,45 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, se
         model = build_model(model_cfg, cfg.task, seed)
         started = time.perf_counter()
         if "eval_set" in inspect.signature(model.fit).parameters:
+            # The transformer picks its best epoch by evaluation.metric too.
+            by_metric = {"metric": metric} if "metric" in inspect.signature(model.fit).parameters else {}
             model.fit(features(train), train["label"].to_numpy(),
                       eval_set=(features(val), val["label"].to_numpy()) if not val.empty else None,
-                      work_dir=work_dir, progress=lambda message: say(f"    {message}"))
+                      work_dir=work_dir, progress=lambda message: say(f"    {message}"), **by_metric)
         else:
             model.fit(features(train), train["label"].to_numpy())
         fit_seconds = time.perf_counter() - started
         info = {"fit_seconds": round(fit_seconds, 3), "train_examples": len(train),
                 "examples_per_second": round(len(train) / fit_seconds, 2) if fit_seconds > 0 else None,
                 **getattr(model, "fit_info_", {})}
-        score = (classification_metrics(val["label"], model.predict(features(val)), classes)["macro_f1"]
-                 if not val.empty else float("nan"))
+        score = selection_score(val["label"], model.predict(features(val)), classes, metric) \
+            if not val.empty else float("nan")
         rows.append({**{k: str(v) for k, v in params.items()}, "val_macro_f1": score,
                      "fit_seconds": round(fit_seconds, 3)})
         if len(combos) > 1:
-            say(f"  tune {params}: val macro-F1 {score:.3f}")
+            say(f"  tune {params}: val {'F_avg' if metric == 'f_avg' else 'macro-F1'} {score:.3f}")
         points.append(params)
         scores.append(score)
         if best is None or score > best_score:
             best, best_score, best_info, chosen = model, score, info, len(points) - 1
     choices: dict[str, Any] = {"grid": grid_choice(grid, points, scores, chosen) if len(combos) > 1 else None}
-    epoch_keys = ("best_epoch", "val_macro_f1_by_epoch", "best_epoch_ties", "best_epoch_tie_break", "epochs_planned",
-                  "stopped_early")
+    epoch_keys = ("best_epoch", "selection_metric", "val_macro_f1_by_epoch", "val_f_avg_by_epoch", "best_epoch_ties",
+                  "best_epoch_tie_break", "epochs_planned", "stopped_early")
     if "best_epoch" in best_info:
         choices["epoch"] = {k: best_info.pop(k) for k in epoch_keys if k in best_info}
     choices["warnings"] = (choices["grid"]["warnings"] if choices["grid"] else []) + best_info.pop("warnings", [])
     for warning in choices["warnings"]:
         say(f"  warning: {warning}")
     return best, pd.DataFrame(rows), {**best_info, "choices": choices}
+
+
+def selection_score(gold: Any, predicted: Any, classes: list[str], metric: str) -> float:
+    """The validation score that picks grid points: macro-F1, or F_avg (evaluation.metric)."""
+    scores = classification_metrics(gold, predicted, classes)
+    if metric == "f_avg":
+        value = f_avg(scores)
+        return 0.0 if value is None else value
+    return scores["macro_f1"]
 
 
 def aligned_proba(model: Any, X: pd.DataFrame, classes: list[str]) -> np.ndarray:
@@ -380,7 +392,7 @@ def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, ou
                              for unit in fits],
                             ignore_index=True)
     majority = {(f["repeat"], f["fold"]): f["train_majority_label"] for f in fits.values()}
-    metrics = run_metrics(predictions, classes, task, majority, seed=cfg.seed)
+    metrics = run_metrics(predictions, classes, task, majority, seed=cfg.seed, headline=cfg.evaluation.metric)
     files.write_parquet(staging / "predictions.parquet", predictions)
     files.write_json(staging / "metrics.json", metrics)
     shutil.rmtree(staging / "checkpoints", ignore_errors=True)
@@ -404,6 +416,8 @@ def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, ou
     ci = metrics["test"]["ci"]["macro_f1"]
     say(f"  test macro-F1 95% CI [{ci['low']:.3f}, {ci['high']:.3f}] (bootstrap over story clusters), "
         f"ECE {metrics['test']['calibration']['ece']:.3f}")
+    for line in score_lines(metrics, "test", cfg.evaluation.metric):
+        say(line)
     if len(fits) > 1:
         s = metrics["summary"]["test"]["macro_f1"]
         say(f"  test macro-F1 over {s['n']} fits (folds x repeats x seeds): {s['mean']:.3f} +- {s['sd']:.3f} "
@@ -434,7 +448,8 @@ def choices_section(fits: dict[str, Any]) -> list[str]:
                                                             if grid["ties"] else "") + ")")
         if choices.get("epoch"):
             epoch = choices["epoch"]
-            parts.append(f"best epoch {epoch['best_epoch']:g} of {len(epoch['val_macro_f1_by_epoch'])} evaluated"
+            evaluated = epoch.get("val_macro_f1_by_epoch") or epoch.get("val_f_avg_by_epoch") or {}
+            parts.append(f"best epoch {epoch['best_epoch']:g} of {len(evaluated)} evaluated"
                          + (" (stopped early)" if epoch.get("stopped_early") else ""))
         if parts or choices.get("warnings"):
             lines.append(f"- `{unit}`: " + ("; ".join(parts) or "no choice made"))
@@ -478,6 +493,8 @@ def model_card(cfg: TrainConfig, record: dict[str, Any], metrics: dict[str, Any]
         for name, scores in metrics["summary"].items():
             lines.append(f"- {name}: macro-F1 {scores['macro_f1']['mean']:.3f} +- {scores['macro_f1']['sd']:.3f}, "
                          f"accuracy {scores['accuracy']['mean']:.3f} +- {scores['accuracy']['sd']:.3f}")
+    lines += [f"\n{line.strip()}." for name in ("val", "test")
+              for line in score_lines(metrics, name, cfg.evaluation.metric)]
     base = metrics["majority_baseline_test"]
     lines += ["", f"Majority-class baseline on test ({base['label']}): macro-F1 {base['macro_f1']:.3f}. "
               f"Expected calibration error on test: {metrics['test']['calibration']['ece']:.3f}.", "",

@@ -144,21 +144,24 @@ def window_around_target(text: str, spans: Any, tokenizer: Any, budget: int) -> 
 
 
 def best_epoch_record(log_history: list[dict[str, Any]], epochs_planned: float,
-                      best_metric: float | None) -> dict[str, Any]:
+                      best_metric: float | None, metric: str = "macro_f1") -> dict[str, Any]:
     """Which epoch's weights were kept (load_best_model_at_end keeps the first epoch with the
     highest validation macro-F1), the score of every epoch, epochs that tied with the best, and
     a warning when the best epoch is the last one trained: the model may be under-trained.
 
     Returns {} when there was no validation split (the last epoch is then the model).
     """
-    scores = [(float(e["epoch"]), float(e["eval_macro_f1"])) for e in log_history if "eval_macro_f1" in e]
+    key = f"eval_{metric}"
+    scores = [(float(e["epoch"]), float(e[key])) for e in log_history if key in e]
     if not scores:
         return {}
     top = max(score for _, score in scores)
     best = next(epoch for epoch, score in scores if score == top)
     last = scores[-1][0]
     record: dict[str, Any] = {
-        "best_epoch": best, "val_macro_f1_by_epoch": {f"{epoch:g}": score for epoch, score in scores},
+        "best_epoch": best, "selection_metric": metric,
+        "val_macro_f1_by_epoch" if metric == "macro_f1" else f"val_{metric}_by_epoch":
+            {f"{epoch:g}": score for epoch, score in scores},
         "best_epoch_ties": [epoch for epoch, score in scores if score == top and epoch != best],
         "best_epoch_tie_break": "the earliest epoch (Trainer keeps the first best checkpoint)",
         "epochs_planned": float(epochs_planned), "stopped_early": last < float(epochs_planned) - 1e-9,
@@ -269,10 +272,11 @@ class TransformerClassifier:
     # ------------------------------------------------------------------ training
 
     def fit(self, X: pd.DataFrame, y: Any, eval_set: tuple[pd.DataFrame, Any] | None = None,
-            work_dir: str | Path | None = None, progress: Callable[[str], None] | None = None
-            ) -> "TransformerClassifier":
-        """Fine-tune. `eval_set` drives early stopping and best-model selection; checkpoints go
-        to `work_dir`, and a later fit with the same work_dir resumes from the last one."""
+            work_dir: str | Path | None = None, progress: Callable[[str], None] | None = None,
+            metric: str = "macro_f1") -> "TransformerClassifier":
+        """Fine-tune. `eval_set` drives early stopping and best-model selection by `metric`
+        (macro_f1, or f_avg: the mean F1 of favourable and unfavourable); checkpoints go to
+        `work_dir`, and a later fit with the same work_dir resumes from the last one."""
         import torch
         import transformers
         from datasets import Dataset
@@ -334,7 +338,12 @@ class TransformerClassifier:
             # (its sampler may regroup items by length): never pair them with the input order.
             ids = np.asarray(prediction.label_ids)
             gold = np.where(ids >= 0, self.classes_[np.clip(ids, 0, None)], UNSEEN_CLASS)
-            return {"macro_f1": float(f1_score(gold, predicted, average="macro", zero_division=0))}
+            scores = {"macro_f1": float(f1_score(gold, predicted, average="macro", zero_division=0))}
+            if metric == "f_avg":
+                pair = [c for c in ("favourable", "unfavourable") if c in set(gold) | set(predicted)]
+                scores["f_avg"] = float(np.mean(f1_score(gold, predicted, labels=pair, average=None,
+                                                         zero_division=0))) if pair else 0.0
+            return scores
 
         class Report(TrainerCallback):
             def on_evaluate(self, args: Any, state: Any, control: Any, metrics: Any = None, **kw: Any) -> None:
@@ -355,7 +364,7 @@ class TransformerClassifier:
             use_cpu=self.device_ == "cpu", bf16=self.precision_ == "bf16", fp16=self.precision_ == "fp16",
             eval_strategy="epoch" if has_eval else "no", save_strategy="epoch",
             save_total_limit=2 if has_eval else 1, load_best_model_at_end=has_eval,
-            metric_for_best_model="macro_f1" if has_eval else None, greater_is_better=True,
+            metric_for_best_model=metric if has_eval else None, greater_is_better=True,
             train_sampling_strategy="group_by_length", logging_strategy="epoch", report_to="none",
             disable_tqdm=True, log_level="error", dataloader_num_workers=0)
         callbacks: list[Any] = [Report()]
@@ -377,7 +386,7 @@ class TransformerClassifier:
             "device": self.device_, "precision": self.precision_, "base_model": self.base_model_,
             "epochs_run": float(state.epoch or 0), "steps": int(state.global_step),
             "best_val_macro_f1": state.best_metric, "resumed_from": Path(last).name if last else None,
-            **best_epoch_record(state.log_history, cfg.epochs, state.best_metric),
+            **best_epoch_record(state.log_history, cfg.epochs, state.best_metric, metric),
             "train_seconds": float(output.metrics.get("train_runtime", float("nan"))),
             "examples_per_second": float(output.metrics.get("train_samples_per_second", float("nan"))),
             "log": [entry for entry in state.log_history],
