@@ -47,15 +47,16 @@ class RunPredictor:
 
     def __init__(self, run_dir: str) -> None:
         from stance.corpus.actors import Gazetteer  # noqa: PLC0415 — imported on the worker
-        from stance.predict import load_run_model  # noqa: PLC0415
+        from stance.predict import load_run_model, trained_targets  # noqa: PLC0415
 
-        self.cfg, _, self.model = load_run_model(Path(run_dir))
+        self.cfg, record, self.model = load_run_model(Path(run_dir))
+        self.seen = trained_targets(Path(run_dir), self.cfg, record)
         self.gazetteer = Gazetteer.from_schema(self.cfg.label_schema)
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
         from stance.predict import complete_columns, predict_batch  # noqa: PLC0415
 
-        return predict_batch(self.model, complete_columns(batch, self.gazetteer), self.cfg)
+        return predict_batch(self.model, complete_columns(batch, self.gazetteer), self.cfg, seen=self.seen)
 
 
 def read_row_group(piece: dict[str, Any]) -> pd.DataFrame:

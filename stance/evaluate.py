@@ -229,12 +229,17 @@ def load_run(run_dir: Path, overrides: list[str]) -> tuple[TrainConfig, dict[str
         raise StanceError(f"{run_dir}: the run is not complete; finish it with stance.train --resume")
     if not isinstance(record.get("primary_model"), str) or not isinstance(record.get("run_id"), str):
         raise StanceError(f"{run_dir / 'run.json'}: no primary_model or run_id; the file is damaged")
+    check_data_overrides(overrides)
+    return load_config(run_dir / "config.yaml", overrides), record
+
+
+def check_data_overrides(overrides: list[str]) -> None:
+    """Only data.* settings (how a file is read) may change when a run is applied to new data."""
     for item in overrides:
         path, _ = parse_override(item)
         if path[0] != "data":
             raise StanceError(f"--set {item!r}: only data.* settings (how FILE is read) can change; the model, task "
                               "and schema are the run's")
-    return load_config(run_dir / "config.yaml", overrides), record
 
 
 def gold_examples(cfg: TrainConfig, file: Path, rows_are: str | None, annotations: str | None,

@@ -279,8 +279,12 @@ def train_one_unit(cfg: TrainConfig, examples: pd.DataFrame, repeat: int, fold: 
     predictions.insert(0, "fold", fold)
     predictions.insert(0, "repeat", repeat)
     majority = majority_baseline(train_part["label"], test_part["label"], cfg.label_schema.classes_for(cfg.task))
+    # Which targets the model saw labels for: stance.predict flags predictions for any other.
+    targets = {"train_targets": {str(t): int(n) for t, n in train_part["target"].value_counts().sort_index().items()}} \
+        if cfg.task == "stance" else {}
     model_hashes = save_model(model, folder / "model", cfg.model.kind, cfg.task,
-                              {"seed": seed, "repeat": repeat, "fold": fold, "feature_columns": FEATURE_COLUMNS})
+                              {"seed": seed, "repeat": repeat, "fold": fold, "feature_columns": FEATURE_COLUMNS,
+                               **targets})
     files.write_csv(folder / "tuning.csv", tuning)
     files.write_parquet(folder / "predictions.parquet", predictions)
     files.write_json(folder / "fit.json", {"unit": name, "repeat": repeat, "fold": fold, "seed": seed,
