@@ -270,7 +270,11 @@ def open_output(out: Path, manifest: dict[str, Any], resume: bool) -> dict[str, 
 def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 2000, resume: bool = False,
                    progress: bool = True, say: Callable[..., None] = print, engine: str = "local",
                    workers: int = 2, gpus_per_worker: float = 0.0, ray_address: str | None = None,
-                   overrides: list[str] | None = None) -> dict[str, Any]:
+                   overrides: list[str] | None = None, pairs: str = "auto") -> dict[str, Any]:
+    """Label `corpus` with the run's model into `out` (see the module docstring). `pairs`
+    (stance): auto, the pairs the data name (a stance column's actors where it has one); or
+    mentions, every schema actor each paragraph mentions, whatever a stance column says (what a
+    report on a corpus needs)."""
     if batch_size < 1:
         raise StanceError("--batch-size must be at least 1")
     if not corpus.exists():
@@ -297,7 +301,7 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
     manifest = open_output(out, manifest, resume)
     try:
         return _predict_into(out, manifest, model, cfg, corpus, batch_size, progress, say,
-                             trained_targets(run_dir, cfg, record))
+                             trained_targets(run_dir, cfg, record), pairs)
     except BaseException:
         # Bad input found before the first batch was written (an unreadable corpus): leave no
         # half-made --out behind that would block the retry with the fixed input.
@@ -310,8 +314,10 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
 
 
 def _predict_into(out: Path, manifest: dict[str, Any], model: Any, cfg: TrainConfig, corpus: Path, batch_size: int,
-                  progress: bool, say: Callable[..., None], seen: set[str] | None = None) -> dict[str, Any]:
+                  progress: bool, say: Callable[..., None], seen: set[str] | None = None,
+                  pairs: str = "auto") -> dict[str, Any]:
     total, n_batches, batches, named = paragraph_batches(cfg, corpus, batch_size)
+    named = named and pairs != "mentions"
     skipped: dict[str, int] = {}
     unseen: dict[str, int] = {}
     done = sum(part_path(out, i).is_file() for i in range(n_batches))
@@ -405,6 +411,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="data.KEY=VALUE",
                         help="how CORPUS differs from the training data, e.g. --set data.columns.text=body "
                              "(repeatable; data.* only)")
+    parser.add_argument("--pairs", choices=["auto", "mentions"], default="auto",
+                        help="stance: auto, the (paragraph, target) pairs the data name (a target column, or the "
+                             "actors a stance column names), else the schema actors mentioned; mentions: every "
+                             "schema actor each paragraph mentions")
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--resume", action="store_true", help="finish an interrupted prediction in --out")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -422,7 +432,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     predict_corpus(Path(args.run), Path(args.corpus), Path(args.out), args.batch_size, args.resume,
                    progress=not args.quiet, engine=args.engine, workers=args.workers,
-                   gpus_per_worker=args.gpus_per_worker, ray_address=args.ray_address, overrides=args.overrides)
+                   gpus_per_worker=args.gpus_per_worker, ray_address=args.ray_address, overrides=args.overrides,
+                   pairs=args.pairs)
     return 0
 
 

@@ -81,6 +81,11 @@ def test_what_is_left_out_is_counted_and_unseen_actors_are_flagged(stance_run, t
     assert "skipped 1: pair whose actor is not in schema.actors" in printed
     assert "WARNING: 1 of 2 predictions are for targets the model was never trained on labels for" in printed
 
+    # --pairs mentions (what stance.report uses): every schema actor mentioned, whatever the column names.
+    manifest = predict_corpus(stance_run, path, tmp_path / "mentions", progress=False, say=QUIET, pairs="mentions")
+    assert manifest["pairs"] == "schema actors mentioned"
+    assert sorted(read_predictions(tmp_path / "mentions")["target"]) == ["China", "China", "Russia", "Russia"]
+
     # A corpus without a stance column: every schema actor each paragraph mentions.
     plain = tmp_path / "plain.jsonl"
     plain.write_text("".join(json.dumps({"doc_id": r["doc_id"], "text": r["text"]}) + "\n" for r in rows),
