@@ -289,6 +289,9 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
     if engine == "ray":
         if resume:
             raise StanceError("--resume is for --engine local; an interrupted Ray job is redone by running it again")
+        if overrides or pairs != "auto":
+            raise StanceError("--set and --pairs are for --engine local; --engine ray reads Parquet paragraph tables "
+                              "as stance.corpus writes them")
         if workers < 1:
             raise StanceError("--workers must be at least 1")
         from stance.distributed import predict_with_ray  # noqa: PLC0415 — Ray is an optional extra
