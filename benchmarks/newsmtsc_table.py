@@ -3,8 +3,9 @@
     python benchmarks/newsmtsc_table.py experiments/newsmtsc-d30c6200 experiments/newsmtsc-transformer-*
 
 For each run (trained on train.jsonl, rw-dev.jsonl as validation, mt-dev.jsonl as test; see
-configs/newsmtsc*.yaml): macro-F1, F_avg and accuracy with the 95% bootstrap intervals the run
-recorded in metrics.json, on rw-dev and on mt-dev, and the fit's training throughput. Then for
+configs/newsmtsc*.yaml): macro-F1, F_avg and accuracy with 95% bootstrap intervals, on rw-dev
+and on mt-dev, scored from the run's predictions.parquet by stance.evaluate's code (so runs
+made before F_avg existed get it too), and the fit's training throughput. Then for
 every two runs, on each dev file, the paired bootstrap difference in macro-F1 (5,000
 replicates, story clusters resampled; NewsMTSC's are single sentences) and McNemar's test.
 rw-dev chose each run's epoch or C, so its scores are optimistic; mt-dev chose nothing.
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from stance.evaluate import evaluate_predictions, score_intervals
 from stance.stats import mcnemar, paired_bootstrap
 
 SPLITS = {"val": "rw-dev", "test": "mt-dev"}
@@ -50,14 +52,18 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|" + "---|" * 6 + "---:|---:|")
     predictions = {}
     for run in args.runs:
-        metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
         record = json.loads((run / "run.json").read_text(encoding="utf-8"))
         fit = next(iter(record["fits"].values()))
+        frame = pd.read_parquet(run / "predictions.parquet")
+        primary = frame[(frame["repeat"] == 0) & (frame["seed"] == record["seeds"][0])]
+        classes = sorted({c[len("prob_"):] for c in primary.columns if c.startswith("prob_")})
+        metrics = evaluate_predictions(primary, classes, by_target=True)
+        for split in SPLITS:
+            metrics[split]["ci"] = score_intervals(primary[primary["split"] == split], classes, "stance", seed=13)
         cells = [cell(metrics[s], name) for s in SPLITS for name in ("macro_f1", "f_avg", "accuracy")]
         print(f"| {run.name} | {describe(run)} | " + " | ".join(cells)
               + f" | {fit.get('examples_per_second') or 0:.1f} | {fit.get('fit_seconds', 0):.0f} s |")
-        frame = pd.read_parquet(run / "predictions.parquet")
-        predictions[run.name] = frame[(frame["repeat"] == 0) & (frame["seed"] == metrics["seeds"][0])]
+        predictions[run.name] = primary
 
     print("\n| A | B | dev file | n | Δmacro-F1 (A−B) [95% CI] | p (bootstrap) | A only / B only right | p (McNemar) |")
     print("|---|---|---|---:|---|---:|---|---:|")

@@ -65,9 +65,9 @@ def _all_scores(true: np.ndarray, pred: np.ndarray, k: int, weights: np.ndarray,
     out = {"macro_f1": macro, "accuracy": accuracy}
     if pair is not None:
         out["f_avg"] = _mean_present(f1[:, pair], present[:, pair])
-    if strata is not None:
+    if strata is not None and (strata >= 0).any():
         kept = strata >= 0
-        n_strata = int(strata.max()) + 1 if kept.any() else 0
+        n_strata = int(strata.max()) + 1
         by_stratum = strata[kept] * k * k + cells[kept]
         per = np.stack([np.bincount(by_stratum, weights=w[kept], minlength=n_strata * k * k)
                         .reshape(n_strata, k, k) for w in weights])

@@ -35,6 +35,9 @@ def test_f_avg_and_the_per_target_mean_are_the_textbook_numbers():
     # Only the targets asked for enter the mean.
     only_a = bootstrap_scores(GOLD, PRED, n_boot=50, targets=TARGETS, scored_targets={"A"})
     assert only_a["macro_f1_target_mean"].estimate == pytest.approx(by_target[0])
+    # No target with enough items to be scored alone (free-form targets): no per-target mean, no error.
+    none = bootstrap_scores(GOLD, PRED, n_boot=50, targets=TARGETS, scored_targets=set())
+    assert "macro_f1_target_mean" not in none and "macro_f1" in none
     # Paired: a model against itself differs by exactly 0 on every score.
     same = paired_bootstrap(GOLD, PRED, PRED, n_boot=100, f_avg_classes=("favourable", "unfavourable"),
                             targets=TARGETS)
