@@ -62,7 +62,7 @@ def mark_mentions(text: str, spans: Any) -> tuple[str, list[tuple[int, int]]]:
 
 
 def build_inputs(X: pd.DataFrame, task: str, tokenizer: Any, max_length: int,
-                 target_input: str = "first_segment", truncation: str = "auto") -> list[str]:
+                 target_input: str = "both", truncation: str = "auto") -> list[str]:
     """One input string per row of X (columns `text`, and for stance `target`, `target_spans`).
 
     Lengths are in tokens of `tokenizer`; `max_length` counts the special tokens too.
