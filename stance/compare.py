@@ -37,6 +37,7 @@ from stance.models import describe_model
 from stance.progress import bar, set_quiet
 from stance.runs import (complete_runs, is_run_dir, newest_complete_run, read_complete_record, read_run_json,
                          read_run_metrics, read_run_predictions, run_file, run_id_for)
+from stance.evaluate import f_avg_classes, scored_targets
 from stance.stats import mcnemar, paired_bootstrap
 
 
@@ -203,8 +204,19 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
             "accuracy": test["accuracy"], "accuracy_low": test["ci"]["accuracy"]["low"],
             "accuracy_high": test["ci"]["accuracy"]["high"],
             "ece": test["calibration"]["ece"], "majority_macro_f1": run.metrics["majority_baseline_test"]["macro_f1"],
+            **stance_scores(test),
         })
     return pd.DataFrame(rows)
+
+
+def stance_scores(test: dict[str, Any]) -> dict[str, Any]:
+    """F_avg and the per-target mean macro-F1 with their intervals (None for runs without them:
+    other tasks, or runs made before these scores existed)."""
+    out: dict[str, Any] = {"targets": test.get("targets_averaged")}
+    for name, key in (("f_avg", "f_avg"), ("target_mean", "macro_f1_target_mean")):
+        interval = (test.get("ci") or {}).get(key) or {}
+        out.update({name: test.get(key), f"{name}_low": interval.get("low"), f"{name}_high": interval.get("high")})
+    return out
 
 
 def same_items_problem(a: Run, b: Run) -> str | None:
@@ -231,8 +243,12 @@ def pairs_table(runs: list[Run], n_boot: int, seed: int) -> tuple[pd.DataFrame, 
             refused.append(f"{a.name} vs {b.name}: not compared: {problem}")
             continue
         both = a.primary_test.merge(b.primary_test[["example_id", "pred"]], on="example_id", suffixes=("_a", "_b"))
+        stance = a.config["task"] == "stance"
+        classes = a.config["schema"]["stance_classes"] if stance else []
         boot = paired_bootstrap(both["label"], both["pred_a"], both["pred_b"], groups=both["cluster_id"],
-                                n_boot=n_boot, seed=seed)
+                                n_boot=n_boot, seed=seed, f_avg_classes=f_avg_classes(classes, a.config["task"]),
+                                targets=both["target"].astype(str) if stance else None,
+                                scored_targets=scored_targets(both) if stance else None)
         test = mcnemar(both["pred_a"] == both["label"], both["pred_b"] == both["label"])
         rows.append({
             "run_a": a.name, "run_b": b.name, "n": len(both),
@@ -242,6 +258,8 @@ def pairs_table(runs: list[Run], n_boot: int, seed: int) -> tuple[pd.DataFrame, 
             "accuracy_diff": boot["accuracy"]["difference"], "only_a_correct": test["only_a_correct"],
             "only_b_correct": test["only_b_correct"], "mcnemar_statistic": test["statistic"],
             "p_mcnemar": test["p_value"], "mcnemar_exact": test["exact"],
+            **{f"{key}_{field}": (boot.get(key) or {}).get(name) for key in ("f_avg", "macro_f1_target_mean")
+               for field, name in (("diff", "difference"), ("low", "low"), ("high", "high"), ("p", "p_value"))},
         })
     return pd.DataFrame(rows), refused
 
@@ -250,8 +268,13 @@ def _ci(value: float, low: float, high: float) -> str:
     return f"{value:.3f} [{low:.3f}, {high:.3f}]"
 
 
+def _optional_ci(table: pd.DataFrame, name: str) -> list[str]:
+    return ["–" if pd.isna(v) else _ci(v, lo, hi) for v, lo, hi in
+            table[[name, f"{name}_low", f"{name}_high"]].itertuples(index=False)]
+
+
 def display_runs(table: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
+    shown = pd.DataFrame({
         "run": table["run"], "model": table["model"], "split": table["split"], "n test": table["n_test"],
         "macro-F1 [95% CI]": [_ci(*r) for r in table[["macro_f1", "macro_f1_low", "macro_f1_high"]].to_numpy()],
         "mean ± sd (fits)": [f"{m:.3f} ± {s:.3f} ({n})" if n > 1 else f"{m:.3f} (1)"
@@ -260,16 +283,29 @@ def display_runs(table: pd.DataFrame) -> pd.DataFrame:
         "ECE": table["ece"].map("{:.3f}".format),
         "majority F1": table["majority_macro_f1"].map("{:.3f}".format),
     })
+    # Stance runs: the per-target macro-F1 (mean over targets) and F_avg beside the pooled score.
+    if "target_mean" in table and table["target_mean"].notna().any():
+        shown.insert(5, "per-target macro-F1 [95% CI] (targets)",
+                     [f"{c} ({int(n)})" if not pd.isna(n) else c
+                      for c, n in zip(_optional_ci(table, "target_mean"), table["targets"])])
+    if "f_avg" in table and table["f_avg"].notna().any():
+        shown.insert(5, "F_avg [95% CI]", _optional_ci(table, "f_avg"))
+    return shown
 
 
 def display_pairs(table: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
+    shown = pd.DataFrame({
         "A": table["run_a"], "B": table["run_b"], "n": table["n"],
         "ΔF1 (A−B) [95% CI]": [_ci(*r) for r in table[["macro_f1_diff", "diff_low", "diff_high"]].to_numpy()],
         "p (bootstrap)": table["p_bootstrap"].map("{:.4f}".format),
         "A only / B only right": [f"{a} / {b}" for a, b in table[["only_a_correct", "only_b_correct"]].to_numpy()],
         "p (McNemar)": table["p_mcnemar"].map("{:.4f}".format),
     })
+    if "f_avg_diff" in table and table["f_avg_diff"].notna().any():
+        shown.insert(5, "ΔF_avg [95% CI] (p)", ["–" if pd.isna(d) else f"{_ci(d, lo, hi)} ({p:.4f})" for d, lo, hi, p in
+                                                table[["f_avg_diff", "f_avg_low", "f_avg_high", "f_avg_p"]]
+                                                .itertuples(index=False)])
+    return shown
 
 
 def display_curve(curve: pd.DataFrame) -> pd.DataFrame:

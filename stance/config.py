@@ -391,9 +391,12 @@ class TransformerModel(Strict):
     # A short alias (see stance.models.pretrained.ALIASES) or a local folder with config.json.
     model: PathStr = "minilm"
     max_length: int = Field(256, ge=16, le=8192)
-    # head: keep the start of a long paragraph; around_target: keep a window around the first
-    # mention of the stance target; auto: around_target for stance, head otherwise.
+    # head: keep the start of a long paragraph; around_target: keep a window centred on the
+    # stance target's mentions; auto: around_target for stance, head otherwise.
     truncation: Literal["auto", "head", "around_target"] = "auto"
+    # Stance only: wrap the target's mentions in entity-marker tokens (<t> ... </t>, added to
+    # the tokenizer and trained) at their offsets. Models saved before this option have none.
+    target_markers: bool = True
     epochs: float = Field(6.0, gt=0)
     batch_size: int = Field(16, ge=1)
     eval_batch_size: int = Field(64, ge=1)
@@ -417,10 +420,10 @@ class _SentenceEncoderModel(Tunable):
     model: str = "minilm"
     max_length: int = Field(128, ge=16, le=8192)
     # Stance only: the actor as the first segment ("Russia [SEP] paragraph"), its mentions
-    # marked in the paragraph (<< Russia >>), or both.
-    target_input: Literal["first_segment", "marked", "both"] = "first_segment"
-    # head: keep the start of a long paragraph; around_target: a window around the first
-    # mention of the stance target; auto: around_target for stance, head otherwise.
+    # marked in the paragraph with plain-text markers (<< Russia >>), or both.
+    target_input: Literal["first_segment", "marked", "both"] = "both"
+    # head: keep the start of a long paragraph; around_target: a window centred on the
+    # stance target's mentions; auto: around_target for stance, head otherwise.
     truncation: Literal["auto", "head", "around_target"] = "auto"
     # Head: logistic regression on the sentence vectors.
     C: float = Field(1.0, gt=0)
@@ -477,6 +480,17 @@ ModelConfig = Annotated[Union[MODEL_SECTIONS], Field(discriminator="kind")]
 MODEL_KINDS = tuple(section.model_fields["kind"].default for section in MODEL_SECTIONS)
 
 
+# SemEval-2016 Task 6's F_avg (Mohammad et al. 2016): the mean F1 of these two stance classes.
+F_AVG_CLASSES = ("favourable", "unfavourable")
+
+
+class EvaluationConfig(Strict):
+    # The headline score, and the one that picks grid points and the best epoch on the
+    # validation split: macro_f1 over all classes, or f_avg (stance only), the mean F1 of
+    # favourable and unfavourable. Both are always reported, with intervals.
+    metric: Literal["macro_f1", "f_avg"] = "macro_f1"
+
+
 class TrainConfig(Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     task: Literal["framing", "sentiment", "stance"] = "framing"
@@ -489,7 +503,21 @@ class TrainConfig(Strict):
     corpus: CorpusConfig
     split: SplitConfig = SplitConfig()
     model: ModelConfig = TfidfModel()
+    evaluation: EvaluationConfig = EvaluationConfig()
     output_dir: PathStr = "experiments"
+
+    @field_validator("evaluation")
+    @classmethod
+    def _metric_fits_task(cls, evaluation: EvaluationConfig, info: ValidationInfo) -> EvaluationConfig:
+        if evaluation.metric == "f_avg":
+            task, schema = info.data.get("task"), info.data.get("label_schema")
+            if task != "stance":
+                raise ValueError(f"metric f_avg is a stance score; task is {task}: use macro_f1")
+            missing = [c for c in F_AVG_CLASSES if schema is not None and c not in schema.stance_classes]
+            if missing:
+                raise ValueError(f"metric f_avg needs the stance classes {list(F_AVG_CLASSES)}; "
+                                 f"schema.stance_classes lacks {missing}")
+        return evaluation
 
     @model_validator(mode="before")
     @classmethod
@@ -516,6 +544,8 @@ class TrainConfig(Strict):
     def config_hash(self) -> str:
         # Where a run is written does not change the experiment, so it does not change the id.
         content = {k: v for k, v in self.canonical().items() if k != "output_dir"}
+        if self.evaluation == EvaluationConfig():
+            content.pop("evaluation")  # runs made before the section existed keep their ids
         blob = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

@@ -35,7 +35,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 from stance import files
 from stance.annotate.examples import build_examples
 from stance.annotate.standoff import attach_standoff, resolve_annotations_path
-from stance.config import TrainConfig, parse_override
+from stance.config import F_AVG_CLASSES, TrainConfig, parse_override
 from stance.corpus.ingest import IngestReport, ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
 from stance.models import load_model
@@ -69,8 +69,33 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str], classes
     }
 
 
+def scored_targets(part: pd.DataFrame) -> set[str]:
+    """The targets scored one by one: all of them (schema actors), or for data with free-form
+    targets (thousands of mention strings) the MAX_TARGETS most frequent with MIN_PER_TARGET items."""
+    counts = part["target"].astype(str).value_counts()
+    return set(counts[counts >= MIN_PER_TARGET].index[:MAX_TARGETS]) if len(counts) > MAX_TARGETS \
+        else set(counts.index)
+
+
+def f_avg_classes(classes: Sequence[str], task: str) -> tuple[str, ...] | None:
+    """The classes whose mean F1 is F_avg, or None where F_avg does not apply."""
+    return F_AVG_CLASSES if task == "stance" and set(F_AVG_CLASSES) <= set(classes) else None
+
+
+def f_avg(metrics: dict[str, Any]) -> float | None:
+    """SemEval-2016 Task 6's F_avg: the mean F1 of favourable and unfavourable (of those that
+    occur in the gold labels or the predictions; None if neither does)."""
+    scores = [metrics["per_class"][c]["f1"] for c in F_AVG_CLASSES if c in metrics["per_class"]]
+    return float(np.mean(scores)) if scores else None
+
+
 def evaluate_predictions(predictions: pd.DataFrame, classes: Sequence[str], by_target: bool) -> dict[str, Any]:
-    """Metrics per split present in `predictions` (columns: split, label, pred, target)."""
+    """Metrics per split present in `predictions` (columns: split, label, pred, target).
+
+    With `by_target` (stance): scores per target, `macro_f1_target_mean` (macro-F1 within each
+    scored target, averaged over `targets_averaged` targets: every target counts the same,
+    however many items it has), and `f_avg` where the classes include favourable and unfavourable.
+    """
     out: dict[str, Any] = {}
     for split in ("val", "test"):
         part = predictions[predictions["split"] == split]
@@ -78,16 +103,51 @@ def evaluate_predictions(predictions: pd.DataFrame, classes: Sequence[str], by_t
             continue
         metrics = classification_metrics(part["label"], part["pred"], classes)
         if by_target:
-            # Schema actors, or for data with free-form targets the most frequent ones.
-            counts = part["target"].value_counts()
-            shown = set(counts[counts >= MIN_PER_TARGET].index[:MAX_TARGETS]) if len(counts) > MAX_TARGETS \
-                else set(counts.index)
+            shown = scored_targets(part)
             metrics["per_target"] = {
                 str(target): {k: v for k, v in classification_metrics(g["label"], g["pred"], classes).items()
                               if k in ("n", "accuracy", "macro_f1")}
-                for target, g in part.groupby("target", sort=True) if target in shown}
+                for target, g in part.groupby(part["target"].astype(str), sort=True) if target in shown}
+            if metrics["per_target"]:
+                metrics["macro_f1_target_mean"] = float(np.mean([t["macro_f1"] for t in metrics["per_target"].values()]))
+                metrics["targets_averaged"] = len(metrics["per_target"])
+            if f_avg_classes(classes, "stance") and f_avg(metrics) is not None:
+                metrics["f_avg"] = f_avg(metrics)
         out[split] = metrics
     return out
+
+
+def score_intervals(part: pd.DataFrame, classes: Sequence[str], task: str, seed: int) -> dict[str, Any]:
+    """95% bootstrap intervals (story clusters resampled) for every score evaluate_predictions
+    gives the items of `part`: macro_f1, accuracy, and for stance f_avg and macro_f1_target_mean."""
+    stance = task == "stance"
+    intervals = bootstrap_scores(part["label"], part["pred"], groups=part["cluster_id"].astype(str), seed=seed,
+                                 f_avg_classes=f_avg_classes(classes, task),
+                                 targets=part["target"].astype(str) if stance else None,
+                                 scored_targets=scored_targets(part) if stance else None)
+    return {name: interval.as_dict() for name, interval in intervals.items()}
+
+
+def score_lines(metrics: dict[str, Any], split: str, headline: str = "macro_f1", per_target: int = 8) -> list[str]:
+    """Printed lines for the stance scores beside the pooled macro-F1: F_avg and the per-target
+    macro-F1 (their mean with its interval, and the largest targets one by one)."""
+    m = metrics.get(split) or {}
+    lines = []
+
+    def ci(name: str) -> str:
+        interval = (m.get("ci") or {}).get(name)
+        return f" 95% CI [{interval['low']:.3f}, {interval['high']:.3f}]" if interval else ""
+
+    if "f_avg" in m:
+        lines.append(f"  {split} F_avg (mean F1 of favourable and unfavourable) {m['f_avg']:.3f}{ci('f_avg')}"
+                     + ("  <- headline metric" if headline == "f_avg" else ""))
+    if "macro_f1_target_mean" in m:
+        targets = sorted(m["per_target"].items(), key=lambda kv: (-kv[1]["n"], kv[0]))
+        shown = ", ".join(f"{t} {s['macro_f1']:.3f} (n={s['n']})" for t, s in targets[:per_target])
+        more = f", and {len(targets) - per_target} more" if len(targets) > per_target else ""
+        lines.append(f"  {split} macro-F1 per target: mean {m['macro_f1_target_mean']:.3f}{ci('macro_f1_target_mean')} "
+                     f"over {m['targets_averaged']} targets (pooled {m['macro_f1']:.3f}); {shown}{more}")
+    return lines
 
 
 def majority_baseline(train_labels: Sequence[str], test_labels: Sequence[str], classes: Sequence[str]) -> dict[str, float]:
@@ -114,7 +174,7 @@ def probability_matrix(predictions: pd.DataFrame) -> tuple[np.ndarray, np.ndarra
 
 
 def run_metrics(predictions: pd.DataFrame, classes: Sequence[str], task: str,
-                majority_labels: dict[tuple[int, int], str], seed: int) -> dict[str, Any]:
+                majority_labels: dict[tuple[int, int], str], seed: int, headline: str = "macro_f1") -> dict[str, Any]:
     """Everything metrics.json holds for a run's predictions (columns repeat, fold, seed, split, ...).
 
     The headline `val` / `test` scores are those of the first model seed, pooled over the folds
@@ -125,24 +185,24 @@ def run_metrics(predictions: pd.DataFrame, classes: Sequence[str], task: str,
     seeds = list(dict.fromkeys(int(s) for s in predictions["seed"]))
     primary = predictions[(predictions["repeat"] == 0) & (predictions["seed"] == seeds[0])]
     metrics = evaluate_predictions(primary, classes, by_target=task == "stance")
+    metrics["headline_metric"] = headline
     test = primary[primary["split"] == "test"]
     for split in ("val", "test"):
         part = primary[primary["split"] == split]
         if len(part):
-            metrics[split]["ci"] = {name: interval.as_dict() for name, interval in
-                                    bootstrap_scores(part["label"], part["pred"], groups=part["cluster_id"],
-                                                     seed=seed).items()}
+            metrics[split]["ci"] = score_intervals(part, classes, task, seed)
     metrics["test"]["calibration"] = calibration(*probability_matrix(test))
     per_unit: dict[str, Any] = {}
     for (repeat, fold, unit_seed), part in predictions.groupby(["repeat", "fold", "seed"], sort=False):
         per_unit[unit_name(int(repeat), int(fold), int(unit_seed))] = {
-            split: {k: m[k] for k in ("n", "macro_f1", "accuracy")}
-            for split, m in evaluate_predictions(part, classes, by_target=False).items()}
+            split: {k: m[k] for k in ("n", "macro_f1", "accuracy", "f_avg", "macro_f1_target_mean") if k in m}
+            for split, m in evaluate_predictions(part, classes, by_target=task == "stance").items()}
     metrics["seeds"] = seeds
     metrics["units"] = list(per_unit)
     metrics["per_unit"] = per_unit
     metrics["summary"] = {split: {k: mean_sd([u[split][k] for u in per_unit.values() if split in u])
-                                  for k in ("macro_f1", "accuracy")}
+                                  for k in ("macro_f1", "accuracy", "f_avg", "macro_f1_target_mean")
+                                  if all(k in u[split] for u in per_unit.values() if split in u)}
                           for split in ("val", "test") if any(split in u for u in per_unit.values())}
     floor = [majority_labels[(0, int(f))] for f in test["fold"]]
     m = classification_metrics(test["label"], floor, classes)
@@ -162,12 +222,17 @@ def load_run(run_dir: Path, overrides: list[str]) -> tuple[TrainConfig, dict[str
     record = read_complete_record(run_dir)
     if not isinstance(record.get("primary_model"), str) or not isinstance(record.get("run_id"), str):
         raise StanceError(f"{run_dir / 'run.json'}: no primary_model or run_id; the file is damaged")
+    check_data_overrides(overrides)
+    return read_run_config(run_dir, record, overrides), record
+
+
+def check_data_overrides(overrides: list[str]) -> None:
+    """Only data.* settings (how a file is read) may change when a run is applied to new data."""
     for item in overrides:
         path, _ = parse_override(item)
         if path[0] != "data":
             raise StanceError(f"--set {item!r}: only data.* settings (how FILE is read) can change; the model, task "
                               "and schema are the run's")
-    return read_run_config(run_dir, record, overrides), record
 
 
 def gold_examples(cfg: TrainConfig, file: Path, rows_are: str | None, annotations: str | None,
@@ -213,8 +278,7 @@ def score_file(examples: pd.DataFrame, model: Any, classes: Sequence[str], task:
     out["split"] = "test"
     metrics = evaluate_predictions(out, classes, by_target=task == "stance")["test"]
     groups = out["cluster_id"].astype(str)
-    metrics["ci"] = {name: interval.as_dict() for name, interval in
-                     bootstrap_scores(out["label"], out["pred"], groups=groups, seed=seed).items()}
+    metrics["ci"] = score_intervals(out, classes, task, seed)
     metrics["ci_resampled"] = {"unit": "story cluster", "groups": int(groups.nunique()),
                                "documents": int(out["doc_id"].nunique())}
     metrics["calibration"] = calibration(*probability_matrix(out))
@@ -271,6 +335,8 @@ def evaluate_file(run_dir: Path, file: Path, out: Path, overrides: list[str] | N
     say(f"  macro-F1 {metrics['macro_f1']:.3f} 95% CI [{ci['low']:.3f}, {ci['high']:.3f}]  accuracy "
         f"{metrics['accuracy']:.3f}  (bootstrap over {metrics['ci_resampled']['groups']} story clusters), "
         f"ECE {metrics['calibration']['ece']:.3f}")
+    for line in score_lines({"test": metrics}, "test", cfg.evaluation.metric):
+        say(line.replace("  test ", "  ", 1))
     if "majority_baseline" in metrics:
         say(f"  majority-class floor ({metrics['majority_baseline']['label']}): macro-F1 "
             f"{metrics['majority_baseline']['macro_f1']:.3f}")

@@ -7,8 +7,15 @@ are ingested first. `DIR/manifest.json` records the run, the corpus fingerprint 
 done; after an interruption `--resume` continues with the first missing batch, and no row is
 written twice or dropped. Read the result with `pandas.read_parquet("DIR/parts")`.
 
-One row per paragraph (framing, sentiment) or per (paragraph, mentioned actor) (stance):
-paragraph_id, doc_id, outlet, date, cluster_id, target, pred, prob_<class>...
+One row per paragraph (framing, sentiment) or, for stance, per (paragraph, target) pair the
+data name, exactly the pairs evaluation would score: each row's target in a target table
+(data.columns.target), the actors a stance column of mappings names, or else every schema actor
+a paragraph mentions. Columns: paragraph_id, doc_id, outlet, date, cluster_id, target, pred,
+prob_<class>..., and for stance `target_seen`: whether the run's model was trained on labels
+for that target (a prediction for an actor it never saw labelled is a guess from other
+actors; the command warns with counts). Paragraphs and pairs left out are counted by reason in
+the manifest and the summary. FILE is read with the run's `data` section; `--set data.KEY=VALUE`
+changes how (another text column, another label mapping), as in stance.evaluate.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from stance import files
-from stance.annotate.examples import prediction_examples
+from stance.annotate.examples import names_pairs, prediction_examples
 from stance.config import TrainConfig
 from stance.corpus.actors import Gazetteer
 from stance.corpus.ingest import ingest
@@ -40,12 +47,16 @@ FEATURES = ["text", "target", "target_spans"]
 KEEP = ["paragraph_id", "doc_id", "outlet", "date", "cluster_id", "target"]
 
 
-def load_run_model(run_dir: Path) -> tuple[TrainConfig, dict[str, Any], Any]:
-    """The run's config, record and the model that labels new data (a `FoldEnsemble`: the first
-    fit, or every repeat-0 fold of a cross-validated run), every model file checked against the
-    SHA-256 that run.json recorded when the run was written."""
+def load_run_model(run_dir: Path, overrides: list[str] | None = None) -> tuple[TrainConfig, dict[str, Any], Any]:
+    """The run's config (with `--set data.*` overrides: how new data is read), record and the
+    model that labels new data (a `FoldEnsemble`: the first fit, or every repeat-0 fold of a
+    cross-validated run), every model file checked against the SHA-256 that run.json recorded
+    when the run was written."""
+    from stance.evaluate import check_data_overrides
+
     record = read_complete_record(run_dir)
-    cfg = read_run_config(run_dir, record)
+    check_data_overrides(list(overrides or []))
+    cfg = read_run_config(run_dir, record, list(overrides or []) or None)
     classes = cfg.label_schema.classes_for(cfg.task)
     primary, hashes = record.get("primary_model"), record.get("model_files")
     if not primary or not isinstance(hashes, dict):
@@ -53,6 +64,20 @@ def load_run_model(run_dir: Path) -> tuple[TrainConfig, dict[str, Any], Any]:
                           "(and saved models as pickles, which run code when loaded); train the run again")
     folders = predicting_models(cfg, record)
     return cfg, record, FoldEnsemble([checked_model(run_dir, folder, hashes) for folder in folders], classes)
+
+
+def trained_targets(run_dir: Path, cfg: TrainConfig, record: dict[str, Any]) -> set[str] | None:
+    """The stance targets the predicting models were trained on labels for (their union), from
+    each model's model.json; None for a run made before stance recorded them."""
+    if cfg.task != "stance":
+        return None
+    seen: set[str] = set()
+    for folder in predicting_models(cfg, record):
+        meta = files.read_json(run_dir / folder / "model.json", "the model description")
+        if not isinstance(meta, dict) or not isinstance(meta.get("train_targets"), dict):
+            return None
+        seen |= set(meta["train_targets"])
+    return seen
 
 
 def predicting_models(cfg: TrainConfig, record: dict[str, Any]) -> list[str]:
@@ -148,10 +173,16 @@ def complete_columns(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
 
 
 def paragraph_batches(cfg: TrainConfig, corpus: Path,
-                      batch_size: int) -> tuple[int, int, Iterator[pd.DataFrame]]:
-    """(number of paragraphs, number of batches, batches of ingested paragraphs)."""
+                      batch_size: int) -> tuple[int, int, Iterator[pd.DataFrame], bool]:
+    """(number of paragraphs, number of batches, batches of ingested paragraphs, whether the
+    corpus names its own stance pairs in a stance column: decided once for the whole corpus,
+    so every batch predicts the same kind of pairs)."""
     shards = paragraph_shards(corpus)
+    column = cfg.data.labels.stance
     if shards:
+        named = cfg.task == "stance" and bool(column) and any(
+            column in pq.ParquetFile(p).schema_arrow.names
+            and names_pairs(pq.read_table(p, columns=[column]).to_pandas(), column) for p in shards)
         gazetteer = Gazetteer.from_schema(cfg.label_schema)
         sizes = [pq.ParquetFile(p).metadata.num_rows for p in shards]
 
@@ -159,20 +190,30 @@ def paragraph_batches(cfg: TrainConfig, corpus: Path,
             for shard in shards:  # batches do not cross shards; their numbering is still fixed
                 for batch in pq.ParquetFile(shard).iter_batches(batch_size=batch_size):
                     yield complete_columns(batch.to_pandas(), gazetteer)
-        return sum(sizes), sum(-(-n // batch_size) for n in sizes), stream()
+        return sum(sizes), sum(-(-n // batch_size) for n in sizes), stream(), named
     # The run's column mapping applies to a new file of the same shape; it is one file, not split.
     data = cfg.data.model_copy(update={"path": str(corpus), "annotations": None, "split_files": None})
     paragraphs = ingest(data, cfg.corpus, cfg.label_schema)
+    named = cfg.task == "stance" and names_pairs(paragraphs, column)
     return (len(paragraphs), -(-len(paragraphs) // batch_size),
-            (paragraphs.iloc[i:i + batch_size] for i in range(0, len(paragraphs), batch_size)))
+            (paragraphs.iloc[i:i + batch_size] for i in range(0, len(paragraphs), batch_size)), named)
 
 
-def predict_batch(model: Any, paragraphs: pd.DataFrame, cfg: TrainConfig) -> pd.DataFrame:
-    examples = prediction_examples(paragraphs, cfg.task, cfg.label_schema)
+def predict_batch(model: Any, paragraphs: pd.DataFrame, cfg: TrainConfig, named: bool | None = None,
+                  seen: set[str] | None = None, skipped: dict[str, int] | None = None) -> pd.DataFrame:
+    """Predictions for the pairs `paragraphs` name (see prediction_examples; `named`: the
+    corpus names its pairs in a stance column, None: decided from this batch). For stance,
+    `target_seen` says whether the target is in `seen`, the targets the model was trained on
+    (missing when the run did not record them). Left-out paragraphs and pairs are added to
+    `skipped` by reason."""
+    examples = prediction_examples(paragraphs, cfg.task, cfg.label_schema, cfg.data.labels.stance, named, skipped)
     classes = [str(c) for c in model.classes_]
     # Fixed column types: every part must have the same Parquet schema, even a part whose
     # dates are all missing, or the parts cannot be read back as one table.
     out = examples[KEEP].reset_index(drop=True).astype("string")
+    if cfg.task == "stance":
+        out["target_seen"] = pd.array([None if seen is None else str(t) in seen for t in out["target"]],
+                                      dtype="boolean")
     if examples.empty:
         out["pred"] = pd.Series(dtype="string")
         for c in classes:
@@ -188,9 +229,10 @@ def predict_batch(model: Any, paragraphs: pd.DataFrame, cfg: TrainConfig) -> pd.
 def batch_labeller(run_dir: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
     """Load the run's model once; return the function labelling a batch of paragraphs (what each
     Ray worker of stance.distributed calls, with the local path's code)."""
-    cfg, _, model = load_run_model(Path(run_dir))
+    cfg, record, model = load_run_model(Path(run_dir))
     gazetteer = Gazetteer.from_schema(cfg.label_schema)
-    return lambda batch: predict_batch(model, complete_columns(batch, gazetteer), cfg)
+    seen = trained_targets(Path(run_dir), cfg, record)
+    return lambda batch: predict_batch(model, complete_columns(batch, gazetteer), cfg, seen=seen)
 
 
 def part_path(out: Path, index: int) -> Path:
@@ -206,8 +248,8 @@ def open_output(out: Path, manifest: dict[str, Any], resume: bool) -> dict[str, 
             raise StanceError(f"{out}: holds a complete prediction already; choose a new --out (nothing is overwritten)")
         if not resume:
             raise StanceError(f"{out}: holds an interrupted prediction; pass --resume to finish it")
-        for key in ("run_id", "model_files", "corpus_fingerprint", "batch_size", "task"):
-            if previous.get(key) != manifest[key]:
+        for key in ("run_id", "model_files", "corpus_fingerprint", "batch_size", "task", "data_overrides"):
+            if previous.get(key, []) != manifest[key]:
                 raise StanceError(f"{out}: the interrupted prediction used another {key} "
                                   f"({previous.get(key)!r}, now {manifest[key]!r}); use a new --out")
         acquire_lock(out, "a prediction")
@@ -225,21 +267,30 @@ def open_output(out: Path, manifest: dict[str, Any], resume: bool) -> dict[str, 
 
 def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 2000, resume: bool = False,
                    progress: bool = True, say: Callable[..., None] = print, engine: str = "local",
-                   workers: int = 2, gpus_per_worker: float = 0.0, ray_address: str | None = None) -> dict[str, Any]:
+                   workers: int = 2, gpus_per_worker: float = 0.0, ray_address: str | None = None,
+                   overrides: list[str] | None = None, pairs: str = "auto") -> dict[str, Any]:
+    """Label `corpus` with the run's model into `out` (see the module docstring). `pairs`
+    (stance): auto, the pairs the data name (a stance column's actors where it has one); or
+    mentions, every schema actor each paragraph mentions, whatever a stance column says (what a
+    report on a corpus needs)."""
     if batch_size < 1:
         raise StanceError("--batch-size must be at least 1")
     if not corpus.exists():
         raise StanceError(f"{corpus}: corpus not found")
     run_dir = resolve_run(run_dir)  # a config means its newest complete run
-    cfg, record, model = load_run_model(run_dir)
+    cfg, record, model = load_run_model(run_dir, overrides)
     manifest = {"run": str(run_dir), "run_id": record["run_id"], "task": cfg.task,
                 "model_files": model_file_hashes(record, predicting_models(cfg, record)),
+                "data_overrides": list(overrides or []),
                 "corpus": str(corpus), "corpus_fingerprint": corpus_fingerprint(corpus),
                 "batch_size": batch_size, "classes": [str(c) for c in model.classes_],
                 "status": "running", "started": now()}
     if engine == "ray":
         if resume:
             raise StanceError("--resume is for --engine local; an interrupted Ray job is redone by running it again")
+        if overrides or pairs != "auto":
+            raise StanceError("--set and --pairs are for --engine local; --engine ray reads Parquet paragraph tables "
+                              "as stance.corpus writes them")
         if workers < 1:
             raise StanceError("--workers must be at least 1")
         from stance.distributed import predict_with_ray  # noqa: PLC0415 — Ray is an optional extra
@@ -252,7 +303,8 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
     new_folder = not out.exists()
     manifest = open_output(out, manifest, resume)
     try:
-        return _predict_into(out, manifest, model, cfg, corpus, batch_size, progress, say)
+        return _predict_into(out, manifest, model, cfg, corpus, batch_size, progress, say,
+                             trained_targets(run_dir, cfg, record), pairs)
     except BaseException:
         # Bad input found before the first batch was written (an unreadable corpus): leave no
         # half-made --out behind that would block the retry with the fixed input.
@@ -265,8 +317,12 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
 
 
 def _predict_into(out: Path, manifest: dict[str, Any], model: Any, cfg: TrainConfig, corpus: Path, batch_size: int,
-                  progress: bool, say: Callable[..., None]) -> dict[str, Any]:
-    total, n_batches, batches = paragraph_batches(cfg, corpus, batch_size)
+                  progress: bool, say: Callable[..., None], seen: set[str] | None = None,
+                  pairs: str = "auto") -> dict[str, Any]:
+    total, n_batches, batches, named = paragraph_batches(cfg, corpus, batch_size)
+    named = named and pairs != "mentions"
+    skipped: dict[str, int] = {}
+    unseen: dict[str, int] = {}
     done = sum(part_path(out, i).is_file() for i in range(n_batches))
     if done:
         say(f"stance.predict: resuming, {done} of {n_batches} batches already written")
@@ -276,14 +332,34 @@ def _predict_into(out: Path, manifest: dict[str, Any], model: Any, cfg: TrainCon
         bar.update(len(batch))
         target = part_path(out, index)
         if target.is_file():
-            continue
-        files.write_parquet(target, predict_batch(model, batch, cfg))
+            # Written before an interruption: counted again (cheaply, no model) so the totals are whole.
+            prediction_examples(batch, cfg.task, cfg.label_schema, cfg.data.labels.stance, named, skipped)
+            if cfg.task == "stance" and seen is not None:
+                done_part = pq.read_table(target, columns=["target", "target_seen"]).to_pandas()
+        else:
+            done_part = predict_batch(model, batch, cfg, named, seen, skipped)
+            files.write_parquet(target, done_part)
+        if cfg.task == "stance" and seen is not None:
+            for name in done_part.loc[done_part["target_seen"] == False, "target"]:  # noqa: E712 — nullable
+                unseen[str(name)] = unseen.get(str(name), 0) + 1
     bar.close()
     for i in range(n_batches):
         rows += pq.ParquetFile(part_path(out, i)).metadata.num_rows
-    manifest.update(status="complete", finished=now(), paragraphs=total, batches=n_batches, rows=rows)
+    manifest.update(status="complete", finished=now(), paragraphs=total, batches=n_batches, rows=rows,
+                    pairs=("named by the data" if named else "target column" if cfg.data.columns.target
+                           else "schema actors mentioned") if cfg.task == "stance" else None,
+                    skipped=skipped, unseen_targets=None if seen is None and cfg.task == "stance" else unseen)
     files.write_json(out / "manifest.json", manifest)
     say(f"stance.predict: {total} paragraphs -> {rows} {cfg.task} predictions in {out / 'parts'}")
+    for reason, count in sorted(skipped.items()):
+        say(f"  skipped {count}: {reason}")
+    if cfg.task == "stance" and seen is None:
+        say("  note: this run did not record which targets it was trained on; target_seen is empty "
+            "(train the run again to have unseen targets flagged)")
+    elif unseen:
+        listed = ", ".join(f"{t} ({n})" for t, n in sorted(unseen.items(), key=lambda kv: (-kv[1], kv[0]))[:10])
+        say(f"  WARNING: {sum(unseen.values())} of {rows} predictions are for targets the model was never trained "
+            f"on labels for (target_seen = false): {listed}{' ...' if len(unseen) > 10 else ''}")
     return manifest
 
 
@@ -335,6 +411,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("run", help="a run folder made by stance.train, or a config (its newest complete run)")
     parser.add_argument("corpus", help="pages folder, table, or paragraphs.parquet from stance.corpus")
     parser.add_argument("--out", required=True, help="output folder (must be new, or --resume)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="data.KEY=VALUE",
+                        help="how CORPUS differs from the training data, e.g. --set data.columns.text=body "
+                             "(repeatable; data.* only)")
+    parser.add_argument("--pairs", choices=["auto", "mentions"], default="auto",
+                        help="stance: auto, the (paragraph, target) pairs the data name (a target column, or the "
+                             "actors a stance column names), else the schema actors mentioned; mentions: every "
+                             "schema actor each paragraph mentions")
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--resume", action="store_true", help="finish an interrupted prediction in --out")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -353,7 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     set_quiet(args.quiet)
     predict_corpus(Path(args.run), Path(args.corpus), Path(args.out), args.batch_size, args.resume,
                    progress=not args.quiet, engine=args.engine, workers=args.workers,
-                   gpus_per_worker=args.gpus_per_worker, ray_address=args.ray_address)
+                   gpus_per_worker=args.gpus_per_worker, ray_address=args.ray_address, overrides=args.overrides,
+                   pairs=args.pairs)
     return 0
 
 

@@ -82,7 +82,9 @@ def corpus_predictions(run_dir: Path, cfg: TrainConfig, out: Path, given: str | 
     if resume and files.read_json(folder / "manifest.json", "the prediction manifest").get("status") == "complete":
         check_predictions_provenance(run_dir, folder)
         return read_predictions(folder)
-    predict_corpus(run_dir, resolve_data_path(cfg.data.path), folder, resume=resume, progress=progress, say=say)
+    # Shares per outlet need every actor each paragraph mentions, not only the pairs labelled.
+    predict_corpus(run_dir, resolve_data_path(cfg.data.path), folder, resume=resume, progress=progress, say=say,
+                   pairs="mentions")
     return read_predictions(folder)
 
 

@@ -27,7 +27,7 @@ from stance.annotate.standoff import attach_standoff, resolve_annotations_path
 from stance.config import TrainConfig, load_config
 from stance.corpus.ingest import PAGE_SUFFIXES, ingest, resolve_data_path
 from stance.errors import StanceError, cli_entry
-from stance.evaluate import classification_metrics, majority_baseline, run_metrics
+from stance.evaluate import classification_metrics, f_avg, majority_baseline, run_metrics, score_lines
 from stance import models
 from stance.models import build_model, check_model_config, fit_model, save_model, tune_grid, verify_model_files
 from stance.progress import bar, set_quiet
@@ -179,38 +179,49 @@ def fit_with_tuning(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, se
     if len(combos) > 1 and val.empty:
         raise StanceError("model.tune needs a validation split: set split.val_size above 0")
     classes = cfg.label_schema.classes_for(cfg.task)
+    metric = cfg.evaluation.metric
     rows, best, best_score, best_info = [], None, -1.0, {}
     points, scores, chosen = [], [], 0
     for combo in bar(combos, desc="tune grid", unit="point", show=len(combos) > 1):
         params = dict(zip(keys, combo))
         model_cfg = cfg.model.grid_point(params) if params else cfg.model
         started = time.perf_counter()
+        # The transformer picks its best epoch by evaluation.metric too.
         model = fit_model(model_cfg, build_model(model_cfg, cfg.task, seed), features(train), train["label"].to_numpy(),
                           eval_set=(features(val), val["label"].to_numpy()) if not val.empty else None,
-                          work_dir=work_dir, progress=lambda message: say(f"    {message}"))
+                          work_dir=work_dir, progress=lambda message: say(f"    {message}"), metric=metric)
         fit_seconds = time.perf_counter() - started
         info = {"fit_seconds": round(fit_seconds, 3), "train_examples": len(train),
                 "examples_per_second": round(len(train) / fit_seconds, 2) if fit_seconds > 0 else None,
                 **getattr(model, "fit_info_", {})}
-        score = (classification_metrics(val["label"], model.predict(features(val)), classes)["macro_f1"]
-                 if not val.empty else float("nan"))
+        score = selection_score(val["label"], model.predict(features(val)), classes, metric) \
+            if not val.empty else float("nan")
         rows.append({**{k: str(v) for k, v in params.items()}, "val_macro_f1": score,
                      "fit_seconds": round(fit_seconds, 3)})
         if len(combos) > 1:
-            say(f"  tune {params}: val macro-F1 {score:.3f}")
+            say(f"  tune {params}: val {'F_avg' if metric == 'f_avg' else 'macro-F1'} {score:.3f}")
         points.append(params)
         scores.append(score)
         if best is None or score > best_score:
             best, best_score, best_info, chosen = model, score, info, len(points) - 1
     choices: dict[str, Any] = {"grid": grid_choice(grid, points, scores, chosen) if len(combos) > 1 else None}
-    epoch_keys = ("best_epoch", "val_macro_f1_by_epoch", "best_epoch_ties", "best_epoch_tie_break", "epochs_planned",
-                  "stopped_early")
+    epoch_keys = ("best_epoch", "selection_metric", "val_macro_f1_by_epoch", "val_f_avg_by_epoch", "best_epoch_ties",
+                  "best_epoch_tie_break", "epochs_planned", "stopped_early")
     if "best_epoch" in best_info:
         choices["epoch"] = {k: best_info.pop(k) for k in epoch_keys if k in best_info}
     choices["warnings"] = (choices["grid"]["warnings"] if choices["grid"] else []) + best_info.pop("warnings", [])
     for warning in choices["warnings"]:
         say(f"  warning: {warning}")
     return best, pd.DataFrame(rows), {**best_info, "choices": choices}
+
+
+def selection_score(gold: Any, predicted: Any, classes: list[str], metric: str) -> float:
+    """The validation score that picks grid points: macro-F1, or F_avg (evaluation.metric)."""
+    scores = classification_metrics(gold, predicted, classes)
+    if metric == "f_avg":
+        value = f_avg(scores)
+        return 0.0 if value is None else value
+    return scores["macro_f1"]
 
 
 def aligned_proba(model: Any, X: pd.DataFrame, classes: list[str]) -> np.ndarray:
@@ -265,8 +276,12 @@ def train_one_unit(cfg: TrainConfig, examples: pd.DataFrame, repeat: int, fold: 
     predictions.insert(0, "fold", fold)
     predictions.insert(0, "repeat", repeat)
     majority = majority_baseline(train_part["label"], test_part["label"], cfg.label_schema.classes_for(cfg.task))
+    # Which targets the model saw labels for: stance.predict flags predictions for any other.
+    targets = {"train_targets": {str(t): int(n) for t, n in train_part["target"].value_counts().sort_index().items()}} \
+        if cfg.task == "stance" else {}
     model_hashes = save_model(model, folder / "model", cfg.model.kind, cfg.task,
-                              {"seed": seed, "repeat": repeat, "fold": fold, "feature_columns": FEATURE_COLUMNS})
+                              {"seed": seed, "repeat": repeat, "fold": fold, "feature_columns": FEATURE_COLUMNS,
+                               **targets})
     files.write_csv(folder / "tuning.csv", tuning)
     files.write_parquet(folder / "predictions.parquet", predictions)
     files.write_json(folder / "fit.json", {"unit": name, "repeat": repeat, "fold": fold, "seed": seed,
@@ -397,7 +412,7 @@ def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, ou
                              for unit in fits],
                             ignore_index=True)
     majority = {(f["repeat"], f["fold"]): f["train_majority_label"] for f in fits.values()}
-    metrics = run_metrics(predictions, classes, task, majority, seed=cfg.seed)
+    metrics = run_metrics(predictions, classes, task, majority, seed=cfg.seed, headline=cfg.evaluation.metric)
     files.write_parquet(staging / "predictions.parquet", predictions)
     files.write_json(staging / "metrics.json", metrics)
     shutil.rmtree(staging / "checkpoints", ignore_errors=True)
@@ -414,14 +429,14 @@ def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, ou
     record["files"] = {name: file_sha256(staging / name) for name in RECORDED_FILES}
     files.write_json(staging / "run.json", record)
     run_dir = finish_run(staging, output_dir, run_id)
-    say_scores(metrics, n_fits=len(fits), say=say)
+    say_scores(metrics, n_fits=len(fits), say=say, metric=cfg.evaluation.metric)
     if earlier:
         say(f"  same config as {', '.join(p.name for p in earlier)}: kept both")
     say(f"  wrote {run_dir} in {time.perf_counter() - started:.1f} s")
     return run_dir
 
 
-def say_scores(metrics: dict[str, Any], n_fits: int, say: Callable[..., None]) -> None:
+def say_scores(metrics: dict[str, Any], n_fits: int, say: Callable[..., None], metric: str = "macro_f1") -> None:
     """The run's headline scores for the terminal: pooled test macro-F1 and accuracy with the
     majority-class floor, the CI and ECE, the spread over fits, and a warning at the floor."""
     test = metrics.get("test", {})
@@ -430,6 +445,8 @@ def say_scores(metrics: dict[str, Any], n_fits: int, say: Callable[..., None]) -
     ci = metrics["test"]["ci"]["macro_f1"]
     say(f"  test macro-F1 95% CI [{ci['low']:.3f}, {ci['high']:.3f}] (bootstrap over story clusters), "
         f"ECE {metrics['test']['calibration']['ece']:.3f}")
+    for line in score_lines(metrics, "test", metric):
+        say(line)
     if n_fits > 1:
         s = metrics["summary"]["test"]["macro_f1"]
         say(f"  test macro-F1 over {s['n']} fits (folds x repeats x seeds): {s['mean']:.3f} +- {s['sd']:.3f} "
@@ -456,7 +473,8 @@ def choices_section(fits: dict[str, Any]) -> list[str]:
                                                             if grid["ties"] else "") + ")")
         if choices.get("epoch"):
             epoch = choices["epoch"]
-            parts.append(f"best epoch {epoch['best_epoch']:g} of {len(epoch['val_macro_f1_by_epoch'])} evaluated"
+            evaluated = epoch.get("val_macro_f1_by_epoch") or epoch.get("val_f_avg_by_epoch") or {}
+            parts.append(f"best epoch {epoch['best_epoch']:g} of {len(evaluated)} evaluated"
                          + (" (stopped early)" if epoch.get("stopped_early") else ""))
         if parts or choices.get("warnings"):
             lines.append(f"- `{unit}`: " + ("; ".join(parts) or "no choice made"))
@@ -556,6 +574,8 @@ def card_text(cfg: TrainConfig, record: dict[str, Any], metrics: dict[str, Any],
         for name, scores in metrics["summary"].items():
             lines.append(f"- {name}: macro-F1 {scores['macro_f1']['mean']:.3f} +- {scores['macro_f1']['sd']:.3f}, "
                          f"accuracy {scores['accuracy']['mean']:.3f} +- {scores['accuracy']['sd']:.3f}")
+    lines += [f"\n{line.strip()}." for name in ("val", "test")
+              for line in score_lines(metrics, name, cfg.evaluation.metric)]
     base = metrics["majority_baseline_test"]
     lines += ["", f"Majority-class baseline on test ({base['label']}): macro-F1 {base['macro_f1']:.3f}. "
               f"Expected calibration error on test: {metrics['test']['calibration']['ece']:.3f}.", "",

@@ -207,3 +207,16 @@ def test_shipped_few_shot_configs_validate():
     for name in ("newsmtsc-fewshot", "fewshot-compare", "seeds-fewshot"):
         kinds = {m.kind for m in load_experiment(REPO / "configs" / f"{name}.yaml").models.values()}
         assert {"tfidf", "embeddings", "setfit", "transformer"} <= kinds
+
+
+def test_moving_the_offsets_changes_the_few_label_input():
+    """The few-label kinds mark the mention at its offsets (plain-text << >>, their default), so
+    two mentions of one name are two inputs; with the actor's name alone they are one."""
+    text = "Officials said Russia would talk, but Russia denied it."
+    first, second = text.index("Russia"), text.rindex("Russia")
+    X = pd.DataFrame({"text": [text, text], "target": ["Russia", "Russia"],
+                      "target_spans": [[[first, first + 6]], [[second, second + 6]]]})
+    a, b = build_inputs(X, "stance", WordTokenizer(), 64)  # the default: both
+    assert a != b and "<< Russia >> would" in a and "<< Russia >> denied" in b
+    plain = build_inputs(X, "stance", WordTokenizer(), 64, "first_segment")
+    assert plain[0] == plain[1]

@@ -148,3 +148,144 @@ def test_cpu_cannot_train_in_half_precision():
     with pytest.raises(StanceError, match="model.precision: fp16 training needs a GPU"):
         pick_precision("fp16", "cpu")
     assert pick_precision("auto", "cpu") == "fp32"
+
+
+# ---------------------------------------------------------------- the target marked where it is
+
+TWICE = "Officials in Kyiv said Russia would talk, but Russia denied it on Monday."
+FIRST = [[TWICE.index("Russia"), TWICE.index("Russia") + 6]]
+SECOND = [[TWICE.rindex("Russia"), TWICE.rindex("Russia") + 6]]
+
+
+def _untrained_marker_model(tiny_encoder, markers=True, max_length=48):
+    from transformers import AutoTokenizer
+
+    from stance.config import TransformerModel
+    from stance.models.transformer import TARGET_CLOSE, TARGET_OPEN, TransformerClassifier
+
+    model = TransformerClassifier(TransformerModel(model=str(tiny_encoder), max_length=max_length,
+                                                   target_markers=markers), "stance", 1)
+    model.tokenizer_ = AutoTokenizer.from_pretrained(tiny_encoder)
+    model.tokenizer_.add_tokens([TARGET_OPEN, TARGET_CLOSE], special_tokens=True)
+    return model
+
+
+def test_moving_the_offsets_to_another_mention_changes_the_encoded_input(tiny_encoder):
+    model = _untrained_marker_model(tiny_encoder)
+    X = pd.DataFrame({"text": [TWICE, TWICE], "target": ["Russia", "Russia"], "target_spans": [FIRST, SECOND]})
+    first, second = model.encode(X)["input_ids"]
+    assert first != second
+    decoded = [model.tokenizer_.decode(ids) for ids in (first, second)]
+    assert "<t> russia </t> would" in decoded[0] and "but russia denied" in decoded[0]
+    assert "said russia would" in decoded[1] and "<t> russia </t> denied" in decoded[1]
+    # Without markers the two examples are one input: the model could not tell them apart.
+    plain = _untrained_marker_model(tiny_encoder, markers=False)
+    a, b = plain.encode(X)["input_ids"]
+    assert a == b
+
+
+def test_every_mention_of_a_schema_actor_is_marked(tiny_encoder, defaults):
+    from stance.annotate.examples import prediction_examples
+    from stance.corpus.actors import Gazetteer
+
+    corpus, schema = defaults
+    text = "Moscow said the talks failed, and the Kremlin blamed Kyiv; Russia will not return."
+    paragraphs = pd.DataFrame({"paragraph_id": ["p1"], "doc_id": ["d1"], "cluster_id": ["c1"], "outlet": [None],
+                               "date": [None], "text": [text],
+                               "actors": [Gazetteer.from_schema(schema).actors_in(text)]})
+    examples = prediction_examples(paragraphs, "stance", schema).set_index("target")
+    model = _untrained_marker_model(tiny_encoder)
+    opener = model.tokenizer_.convert_tokens_to_ids("<t>")
+    closer = model.tokenizer_.convert_tokens_to_ids("</t>")
+    ids = {target: model.encode(examples.loc[[target]].reset_index())["input_ids"][0]
+           for target in ("Russia", "Ukraine")}
+    assert ids["Russia"].count(opener) == 3 and ids["Russia"].count(closer) == 3  # Moscow, Kremlin, Russia
+    assert ids["Ukraine"].count(opener) == 1
+
+
+def test_the_window_is_centred_on_the_mention():
+    text = " ".join(f"w{i}" for i in range(100)) + " Russia " + " ".join(f"v{i}" for i in range(100))
+    start = text.index("Russia")
+    words = window_around_target(text, [[start, start + 6]], WordTokenizer(), budget=31).split()
+    assert len(words) == 31 and words[15] == "Russia"
+    # Two mentions that fit in one window together are both kept.
+    second = text.index("v10")
+    words = window_around_target(text, [[start, start + 6], [second, second + 3]], WordTokenizer(), budget=31).split()
+    assert "Russia" in words and "v10" in words
+    # A mention near the start keeps the head of the text.
+    assert window_around_target(text, [[0, 2]], WordTokenizer(), budget=10).split()[0] == "w0"
+
+
+VERBS = {"favourable": ["helped", "praised", "welcomed", "thanked"],
+         "unfavourable": ["attacked", "blamed", "threatened", "shelled"],
+         "neutral": ["met", "visited", "called", "named"]}
+NAMES = ["Russia", "China", "Ukraine"]
+
+
+def _two_mention_examples(n_sentences, seed):
+    """Sentences that name one actor twice with a different verb after each mention; each
+    mention is one example, labelled by its own verb. Only the offsets tell the two apart."""
+    rng = np.random.default_rng(seed)
+    pairs = [(c, v) for c, verbs in VERBS.items() for v in verbs]
+    rows = []
+    for i in range(n_sentences):
+        name = NAMES[i % len(NAMES)]
+        (c1, v1), (c2, v2) = (pairs[j] for j in rng.choice(len(pairs), 2, replace=False))
+        text = f"{name} {v1} the envoy on monday, and later {name} {v2} the town."
+        first, second = text.index(name), text.rindex(name)
+        rows.append({"text": text, "target": name, "target_spans": [[first, first + len(name)]], "label": c1})
+        rows.append({"text": text, "target": name, "target_spans": [[second, second + len(name)]], "label": c2})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def marked_stance_model(tmp_path_factory):
+    """A tiny transformer with target markers, trained on the two-mention examples above."""
+    from stance.config import TransformerModel
+    from stance.models.transformer import TransformerClassifier
+    from tests.conftest import build_tiny_encoder
+
+    words = [w.strip(".,").lower() for w in _two_mention_examples(60, 0)["text"].str.cat(sep=" ").split()]
+    encoder = build_tiny_encoder(tmp_path_factory.mktemp("two-mention-encoder"), words)
+    train_part = _two_mention_examples(150, 1)
+    cfg = TransformerModel(model=str(encoder), max_length=32, epochs=12, batch_size=16, learning_rate=0.003,
+                           early_stopping_patience=None, warmup_ratio=0.0)
+    model = TransformerClassifier(cfg, "stance", seed=3)
+    return model.fit(train_part.drop(columns="label"), train_part["label"].to_numpy(),
+                     work_dir=tmp_path_factory.mktemp("two-mention-checkpoints"))
+
+
+def test_a_trained_model_gives_other_probabilities_for_another_mention(marked_stance_model, tmp_path):
+    from stance.models import save_model
+    from stance.models.transformer import load as load_transformer
+
+    model = marked_stance_model
+    text = "China praised the envoy on monday, and later China attacked the town."
+    spans = [[[text.index("China"), text.index("China") + 5]], [[text.rindex("China"), text.rindex("China") + 5]]]
+    X = pd.DataFrame({"text": [text, text], "target": ["China", "China"], "target_spans": spans})
+    proba = model.predict_proba(X)
+    classes = list(model.classes_)
+    print("probabilities for the first and the second mention:", dict(zip(classes, proba[0].round(3))),
+          dict(zip(classes, proba[1].round(3))))
+    assert float(np.abs(proba[0] - proba[1]).max()) > 0.2
+    assert list(model.predict(X)) == ["favourable", "unfavourable"]
+    held_out = _two_mention_examples(40, 2)
+    accuracy = float((model.predict(held_out) == held_out["label"].to_numpy()).mean())
+    print("held-out accuracy on two-mention sentences:", accuracy)
+    assert accuracy > 0.6  # chance is 1/3: only the marked offsets say which verb counts
+
+    # Saved and loaded, the markers (tokens and trained embeddings) come back with the model.
+    folder = tmp_path / "model"
+    save_model(model, folder, "transformer", "stance")
+    again = load_model(folder)
+    assert again.markers
+    np.testing.assert_allclose(again.predict_proba(X), proba, atol=1e-5)
+    # The same model with its markers off reads both examples as one input.
+    again.cfg = again.cfg.model_copy(update={"target_markers": False})
+    plain = again.predict_proba(X)
+    np.testing.assert_allclose(plain[0], plain[1], atol=1e-6)
+    # A model saved before markers existed (no target_markers in its description) loads without them.
+    meta = json.loads((folder / "stance_model.json").read_text())
+    del meta["config"]["target_markers"]
+    (folder / "stance_model.json").write_text(json.dumps(meta))
+    assert load_transformer(folder).markers is False

@@ -156,26 +156,80 @@ def _example(row: dict[str, Any], example_id: str, target: str | None, spans: li
     return example
 
 
-def prediction_examples(paragraphs: pd.DataFrame, task: str, schema: LabelSchema) -> pd.DataFrame:
-    """Examples to predict, labelled or not: every paragraph, or for stance every
-    (paragraph, actor it mentions) pair. `label` is empty."""
+# Why a paragraph or a pair gets no prediction (stance.predict counts them under these names).
+SKIP_NO_TARGET = "row of a target table that names no target"
+SKIP_NOT_NAMED = "paragraph for which the stance column names no actor"
+SKIP_NO_MENTION = "paragraph that mentions no schema actor"
+SKIP_UNKNOWN_ACTOR = "pair whose actor is not in schema.actors"
+
+
+def names_pairs(paragraphs: pd.DataFrame, label_column: str | None) -> bool:
+    """Whether the data name their own stance pairs: a stance column holding a mapping
+    actor -> class (the classes may be empty) in at least one row."""
+    if not label_column or label_column not in paragraphs.columns:
+        return False
+    return any(isinstance(v, dict) or (isinstance(v, str) and v.strip().startswith("{"))
+               for v in paragraphs[label_column] if not _missing(v))
+
+
+def named_actors(value: Any) -> list[str]:
+    """The actors a stance cell names, labelled or not ({"Russia": null} names Russia)."""
+    if _missing(value):
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return []
+    return [str(k) for k in value] if isinstance(value, dict) else []
+
+
+def prediction_examples(paragraphs: pd.DataFrame, task: str, schema: LabelSchema, label_column: str | None = None,
+                        named: bool | None = None, skipped: dict[str, int] | None = None) -> pd.DataFrame:
+    """Examples to predict, labelled or not; `label` is empty.
+
+    framing / sentiment: every paragraph. stance: the (paragraph, target) pairs the data name,
+    as evaluation builds them: one per target of a target table (data.columns.target); where
+    the data have a stance column of mappings (`label_column`; `named` says so, else it is
+    looked up in `paragraphs`), exactly the actors each row's mapping names; otherwise every
+    (paragraph, schema actor it mentions). A target's spans are all its mentions in the
+    paragraph. What is left out is counted in `skipped` (reason -> count).
+    """
+    skipped = skipped if skipped is not None else {}
+
+    def skip(reason: str) -> None:
+        skipped[reason] = skipped.get(reason, 0) + 1
+
     rows: list[dict[str, Any]] = []
     gazetteer = Gazetteer.from_schema(schema) if task == "stance" else None
     explicit = task == "stance" and has_explicit_targets(paragraphs)
+    if named is None:
+        named = task == "stance" and not explicit and names_pairs(paragraphs, label_column)
     for row in paragraphs.to_dict("records"):
         if task != "stance":
             rows.append(_example(row, row["paragraph_id"], None, [], None))
             continue
         if explicit:
             if _missing(row.get("target")):
-                continue  # a paragraph of a target table that names no target
+                skip(SKIP_NO_TARGET)  # a paragraph of a target table that names no target
+                continue
             target = str(row["target"])
             rows.append(_example(row, f"{row['paragraph_id']}|{target}", target, target_span(row), None))
             continue
-        for actor in (row.get("actors") if row.get("actors") is not None else []):
+        if named:
+            actors = named_actors(row.get(label_column))
+            if not actors:
+                skip(SKIP_NOT_NAMED)
+        else:
+            actors = [a for a in (row.get("actors") if row.get("actors") is not None else [])]
+            if not len(actors):
+                skip(SKIP_NO_MENTION)
+        for actor in actors:
             if actor in schema.actors:
                 spans = [[m.start, m.end] for m in gazetteer.find_actor(row["text"], actor)]
                 rows.append(_example(row, f"{row['paragraph_id']}|{actor}", actor, spans, None))
+            else:
+                skip(SKIP_UNKNOWN_ACTOR)
     if explicit:
         _unique_example_ids(rows)
     return pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)

@@ -94,12 +94,14 @@ def tune_grid(model_cfg: Any) -> dict[str, list[Any]]:
 
 
 def fit_model(model_cfg: Any, model: Any, X: Any, y: Any, eval_set: tuple[Any, Any] | None = None,
-              work_dir: Path | None = None, progress: Callable[[str], None] | None = None) -> Any:
+              work_dir: Path | None = None, progress: Callable[[str], None] | None = None,
+              metric: str = "macro_f1") -> Any:
     """Fit `model` (built from `model_cfg`) on X (DataFrame: text, target, target_spans) and y
-    (labels, shape (n,)); kinds that select on the validation split get `eval_set`, `work_dir`
-    and `progress` too. Returns the fitted model."""
+    (labels, shape (n,)); kinds that select on the validation split get `eval_set`, `work_dir`,
+    `progress` and the selection `metric` (evaluation.metric: macro_f1 or f_avg) too. Returns the
+    fitted model."""
     if MODEL_BUILDERS[model_cfg.kind].fit_on_validation:
-        return model.fit(X, y, eval_set=eval_set, work_dir=work_dir, progress=progress)
+        return model.fit(X, y, eval_set=eval_set, work_dir=work_dir, progress=progress, metric=metric)
     return model.fit(X, y)
 
 

@@ -11,8 +11,11 @@ every actor in the stance task:
 
 - framing and sentiment: the paragraph;
 - stance: `first_segment` puts the actor first ("Russia [SEP] paragraph"), `marked` wraps
-  each of its mentions in the paragraph in << >>, `both` does both; a long paragraph is cut
-  to a window around the first mention (truncation around_target) so it is never lost.
+  each of its mentions in the paragraph in << >> at their offsets (every mention of a schema
+  actor), `both` (the default) does both; a long paragraph is cut to a window centred on the
+  marked mentions (truncation around_target) so they are never lost. The markers are plain
+  text, not new special tokens as in the fine-tuned transformer kind: a frozen encoder
+  cannot learn an embedding for a token it has never seen.
 
 This module also holds what the SetFit kind (stance.models.setfit_kind) shares with it: the
 input builder, the encoder loader and the head's safe file format (npz + JSON, never pickle).
@@ -48,29 +51,23 @@ MARK_OPEN, MARK_CLOSE = "<<", ">>"
 def mark_mentions(text: str, spans: Any) -> tuple[str, list[tuple[int, int]]]:
     """`text` with each target mention wrapped in << >>, and the mentions' new offsets.
 
-    Overlapping spans keep the first; spans are [start, end) character offsets into `text`.
+    Plain-text markers, not new special tokens: a frozen encoder cannot learn embeddings for
+    tokens it never saw, and "<<" / ">>" are ordinary tokens of every vocabulary, so both few-label
+    kinds (the frozen encoder, and SetFit, which keeps the encoder's vocabulary) see the same
+    marked string. Overlapping spans keep the first; spans are [start, end) character offsets.
     """
-    ordered = sorted((int(s[0]), int(s[1])) for s in (spans if spans is not None else []))
-    pieces, moved, position = [], [], 0
-    for start, end in ordered:
-        if start < position or end > len(text) or start >= end:
-            continue
-        pieces.append(text[position:start])
-        begin = sum(len(p) for p in pieces) + len(MARK_OPEN) + 1
-        pieces.append(f"{MARK_OPEN} {text[start:end]} {MARK_CLOSE}")
-        moved.append((begin, begin + end - start))
-        position = end
-    pieces.append(text[position:])
-    return "".join(pieces), moved
+    from stance.models.transformer import mark_mentions as mark
+
+    return mark(text, spans, MARK_OPEN, MARK_CLOSE)
 
 
 def build_inputs(X: pd.DataFrame, task: str, tokenizer: Any, max_length: int,
-                 target_input: str = "first_segment", truncation: str = "auto") -> list[str]:
+                 target_input: str = "both", truncation: str = "auto") -> list[str]:
     """One input string per row of X (columns `text`, and for stance `target`, `target_spans`).
 
     Lengths are in tokens of `tokenizer`; `max_length` counts the special tokens too.
     """
-    from stance.models.transformer import window_around_target
+    from stance.models.transformer import widen, window_around_target
 
     texts = [str(t) for t in X["text"]]
     if task != "stance":
@@ -83,7 +80,9 @@ def build_inputs(X: pd.DataFrame, task: str, tokenizer: Any, max_length: int,
     out = []
     for text, target, span in zip(texts, targets, spans):
         if target_input in ("marked", "both"):
-            text, span = mark_mentions(text, span)
+            text, moved = mark_mentions(text, span)
+            # The window is centred on the mentions with their markers, so none is cut off.
+            span = widen(moved, len(MARK_OPEN) + 1, len(MARK_CLOSE) + 1)
         prefix = target_input in ("first_segment", "both")
         if truncation == "around_target":
             used = len(tokenizer.tokenize(target + sep)) if prefix else 0

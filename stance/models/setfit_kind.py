@@ -6,8 +6,10 @@ the encoder so that same-class inputs embed close together (cosine-similarity lo
 a logistic regression on the fine-tuned vectors. This module adds what stance needs around it:
 
 - inputs built as the embeddings kind builds them (stance.models.embeddings.build_inputs):
-  for stance the actor as the first segment and/or its mentions marked, one model for every
-  actor, and a window around the first mention for long paragraphs;
+  for stance the actor as the first segment and/or its mentions marked at their offsets with
+  plain-text markers (<< >>: setfit keeps the encoder's vocabulary, so no new special tokens
+  are added), one model for every actor, and a window centred on the mentions for long
+  paragraphs;
 - `class_weight: balanced` in the head and balanced pair sampling (`oversampling`, the
   library's default) for skewed labels;
 - evaluation with our own macro-F1 passed to the library's Trainer (its default metric would
@@ -75,11 +77,12 @@ class SetFitClassifier:
                             self.cfg.target_input, self.cfg.truncation)
 
     def fit(self, X: pd.DataFrame, y: Any, eval_set: tuple[pd.DataFrame, Any] | None = None,
-            work_dir: str | Path | None = None, progress: Callable[[str], None] | None = None
-            ) -> "SetFitClassifier":
+            work_dir: str | Path | None = None, progress: Callable[[str], None] | None = None,
+            metric: str = "macro_f1") -> "SetFitClassifier":
         """Fine-tune the encoder on pairs of `X`, fit the head; `eval_set` scores the result
         (and picks the head's C when tune.C is given). `work_dir` holds the library's scratch
-        files while it runs."""
+        files while it runs. `metric` is taken for the registry's one call shape: the head's C
+        is chosen by validation macro-F1 whatever evaluation.metric says (not yet by F_avg)."""
         import transformers
         from datasets import Dataset
         from setfit import SetFitModel, Trainer, TrainingArguments

@@ -7,9 +7,14 @@ What this module adds is the task framing:
 
 - framing and sentiment: the paragraph is the input;
 - stance: one shared model reads (actor, paragraph) pairs, the actor name as the first
-  segment, so every actor's examples teach the same stance head; a long paragraph is cut
-  to a window around the target's first mention rather than at its head, so the mention
-  is never truncated away;
+  segment, so every actor's examples teach the same stance head; with `target_markers` (on
+  by default) the mention the label is about is also wrapped in entity-marker tokens at its
+  offsets ("... <t> Russia </t> ..."; every mention of a schema actor in a paragraph), two
+  special tokens added to the tokenizer whose embeddings are trained with the rest of the
+  model (entity markers, Baldini Soares et al. 2019, "Matching the Blanks"), so two
+  mentions of one name in a sentence are two different inputs; a long paragraph is cut to
+  a window centred on the marked mention rather than at its head, so it is never
+  truncated away;
 - class weights ("balanced") in the loss for skewed labels;
 - model selection by validation macro-F1, the metric the runs report.
 
@@ -69,36 +74,95 @@ def pick_precision(preference: str, device: str) -> str:
     return preference
 
 
+TARGET_OPEN, TARGET_CLOSE = "<t>", "</t>"
+
+
+def mark_mentions(text: str, spans: Any, open_mark: str = TARGET_OPEN, close_mark: str = TARGET_CLOSE,
+                  escape: bool = False) -> tuple[str, list[tuple[int, int]]]:
+    """`text` with each target mention wrapped as "open mention close", and the mentions' new
+    [start, end) offsets (of the mention itself, without the markers).
+
+    Overlapping, empty and out-of-range spans are skipped (the first of two overlapping ones
+    is kept). With `escape`, a marker string already in the text outside the spans is broken
+    up (a space after its first character), so only our markers ever read as markers.
+    """
+    def plain(piece: str) -> str:
+        if not escape:
+            return piece
+        for mark in (close_mark, open_mark):
+            piece = piece.replace(mark, f"{mark[0]} {mark[1:]}")
+        return piece
+
+    ordered = sorted((int(s[0]), int(s[1])) for s in (spans if spans is not None else []))
+    pieces: list[str] = []
+    moved, position, length = [], 0, 0
+    for start, end in ordered:
+        if start < position or end > len(text) or start >= end:
+            continue
+        before = plain(text[position:start])
+        begin = length + len(before) + len(open_mark) + 1
+        marked = f"{open_mark} {text[start:end]} {close_mark}"
+        pieces += [before, marked]
+        length += len(before) + len(marked)
+        moved.append((begin, begin + end - start))
+        position = end
+    pieces.append(plain(text[position:]))
+    return "".join(pieces), moved
+
+
+def widen(spans: list[tuple[int, int]], before: int, after: int) -> list[tuple[int, int]]:
+    """Spans grown by `before` / `after` characters: a mention together with its markers."""
+    return [(start - before, end + after) for start, end in spans]
+
+
 def window_around_target(text: str, spans: Any, tokenizer: Any, budget: int) -> str:
-    """The longest stretch of `text` within `budget` tokens that keeps the first target mention."""
+    """The stretch of `text` of at most `budget` tokens centred on the target.
+
+    Centred on all of the target's mentions when they fit in the window together, else on the
+    first one; the head of the text when there is no span. `spans` are [start, end) character
+    offsets into `text`; `tokenizer` must return offset mappings (a fast tokenizer).
+    """
     encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     offsets = encoded["offset_mapping"]
     if len(offsets) <= budget:
         return text
-    first = min((int(s[0]) for s in spans), default=0) if spans is not None and len(spans) else 0
-    mention_token = next((i for i, (start, end) in enumerate(offsets) if end > first), 0)
-    # Keep about a third of the window before the mention: the lead-in names who is speaking.
-    start = max(0, min(mention_token - budget // 3, len(offsets) - budget))
+    ordered = sorted((int(s[0]), int(s[1])) for s in spans) if spans is not None and len(spans) else []
+    if not ordered:
+        return text[offsets[0][0]:offsets[budget - 1][1]]
+
+    def tokens_of(start: int, end: int) -> tuple[int, int]:
+        first = next((i for i, (a, b) in enumerate(offsets) if b > start), len(offsets) - 1)
+        last = next((i for i in range(len(offsets) - 1, -1, -1) if offsets[i][0] < end), first)
+        return first, max(first, last)
+
+    low, high = tokens_of(*ordered[0])
+    all_high = tokens_of(*ordered[-1])[1]
+    if all_high - low + 1 <= budget:
+        high = all_high
+    start = max(0, min((low + high + 1) // 2 - budget // 2, len(offsets) - budget))
     end = start + budget
     return text[offsets[start][0]:offsets[end - 1][1]]
 
 
 def best_epoch_record(log_history: list[dict[str, Any]], epochs_planned: float,
-                      best_metric: float | None) -> dict[str, Any]:
+                      best_metric: float | None, metric: str = "macro_f1") -> dict[str, Any]:
     """Which epoch's weights were kept (load_best_model_at_end keeps the first epoch with the
     highest validation macro-F1), the score of every epoch, epochs that tied with the best, and
     a warning when the best epoch is the last one trained: the model may be under-trained.
 
     Returns {} when there was no validation split (the last epoch is then the model).
     """
-    scores = [(float(e["epoch"]), float(e["eval_macro_f1"])) for e in log_history if "eval_macro_f1" in e]
+    key = f"eval_{metric}"
+    scores = [(float(e["epoch"]), float(e[key])) for e in log_history if key in e]
     if not scores:
         return {}
     top = max(score for _, score in scores)
     best = next(epoch for epoch, score in scores if score == top)
     last = scores[-1][0]
     record: dict[str, Any] = {
-        "best_epoch": best, "val_macro_f1_by_epoch": {f"{epoch:g}": score for epoch, score in scores},
+        "best_epoch": best, "selection_metric": metric,
+        "val_macro_f1_by_epoch" if metric == "macro_f1" else f"val_{metric}_by_epoch":
+            {f"{epoch:g}": score for epoch, score in scores},
         "best_epoch_ties": [epoch for epoch, score in scores if score == top and epoch != best],
         "best_epoch_tie_break": "the earliest epoch (Trainer keeps the first best checkpoint)",
         "epochs_planned": float(epochs_planned), "stopped_early": last < float(epochs_planned) - 1e-9,
@@ -173,27 +237,47 @@ class TransformerClassifier:
             return self.cfg.truncation
         return "around_target" if self.task == "stance" else "head"
 
-    def encode(self, X: pd.DataFrame) -> dict[str, list[Any]]:
+    @property
+    def markers(self) -> bool:
+        """Entity-marker tokens around the target's mentions (stance only; a run saved before
+        the option existed has none)."""
+        return self.task == "stance" and bool(getattr(self.cfg, "target_markers", False))
+
+    def stance_inputs(self, X: pd.DataFrame) -> tuple[list[str], list[str]]:
+        """(first segments, second segments) for stance: the target, and the paragraph with the
+        target's mentions marked (target_markers) and cut to a window centred on them."""
         tokenizer, max_length = self.tokenizer_, self.cfg.max_length
         texts = [str(t) for t in X["text"]]
-        if self.task != "stance":
-            return dict(tokenizer(texts, truncation=True, max_length=max_length))
         targets = [str(t) for t in X["target"]]
+        spans = list(X["target_spans"]) if "target_spans" in X else [None] * len(X)
+        if self.markers:
+            marked = [mark_mentions(text, s, escape=True) for text, s in zip(texts, spans)]
+            texts = [m[0] for m in marked]
+            # The window must hold the markers as well as the mention.
+            spans = [widen(m[1], len(TARGET_OPEN) + 1, len(TARGET_CLOSE) + 1) for m in marked]
         if self.truncation == "around_target":
-            spans = X["target_spans"] if "target_spans" in X else [None] * len(X)
+            specials = tokenizer.num_special_tokens_to_add(pair=True)
             # [CLS] target [SEP] paragraph [SEP]: the paragraph gets what the target leaves.
             texts = [window_around_target(text, s, tokenizer,
-                                          max(8, max_length - len(tokenizer.tokenize(target)) - 3))
+                                          max(8, max_length - len(tokenizer.tokenize(target)) - specials))
                      for text, target, s in zip(texts, targets, spans)]
+        return targets, texts
+
+    def encode(self, X: pd.DataFrame) -> dict[str, list[Any]]:
+        tokenizer, max_length = self.tokenizer_, self.cfg.max_length
+        if self.task != "stance":
+            return dict(tokenizer([str(t) for t in X["text"]], truncation=True, max_length=max_length))
+        targets, texts = self.stance_inputs(X)
         return dict(tokenizer(targets, texts, truncation="only_second", max_length=max_length))
 
     # ------------------------------------------------------------------ training
 
     def fit(self, X: pd.DataFrame, y: Any, eval_set: tuple[pd.DataFrame, Any] | None = None,
-            work_dir: str | Path | None = None, progress: Callable[[str], None] | None = None
-            ) -> "TransformerClassifier":
-        """Fine-tune. `eval_set` drives early stopping and best-model selection; checkpoints go
-        to `work_dir`, and a later fit with the same work_dir resumes from the last one."""
+            work_dir: str | Path | None = None, progress: Callable[[str], None] | None = None,
+            metric: str = "macro_f1") -> "TransformerClassifier":
+        """Fine-tune. `eval_set` drives early stopping and best-model selection by `metric`
+        (macro_f1, or f_avg: the mean F1 of favourable and unfavourable); checkpoints go to
+        `work_dir`, and a later fit with the same work_dir resumes from the last one."""
         import torch
         import transformers
         from datasets import Dataset
@@ -219,6 +303,11 @@ class TransformerClassifier:
         model = AutoModelForSequenceClassification.from_pretrained(
             self.base_model_, trust_remote_code=False, num_labels=len(self.classes_),
             id2label={i: c for i, c in enumerate(self.classes_)}, label2id=index)
+        if self.markers:
+            # New embedding rows start at the mean of the pretrained ones (mean_resizing) and
+            # are trained with the model; the tokenizer never splits a special token.
+            self.tokenizer_.add_tokens([TARGET_OPEN, TARGET_CLOSE], special_tokens=True)
+            model.resize_token_embeddings(len(self.tokenizer_), mean_resizing=True)
 
         train_ids = [index[c] for c in y]
         train_ds = Dataset.from_dict({**self.encode(X), "labels": train_ids})
@@ -250,7 +339,12 @@ class TransformerClassifier:
             # (its sampler may regroup items by length): never pair them with the input order.
             ids = np.asarray(prediction.label_ids)
             gold = np.where(ids >= 0, self.classes_[np.clip(ids, 0, None)], UNSEEN_CLASS)
-            return {"macro_f1": float(f1_score(gold, predicted, average="macro", zero_division=0))}
+            scores = {"macro_f1": float(f1_score(gold, predicted, average="macro", zero_division=0))}
+            if metric == "f_avg":
+                pair = [c for c in ("favourable", "unfavourable") if c in set(gold) | set(predicted)]
+                scores["f_avg"] = float(np.mean(f1_score(gold, predicted, labels=pair, average=None,
+                                                         zero_division=0))) if pair else 0.0
+            return scores
 
         class Report(TrainerCallback):
             def on_evaluate(self, args: Any, state: Any, control: Any, metrics: Any = None, **kw: Any) -> None:
@@ -271,7 +365,7 @@ class TransformerClassifier:
             use_cpu=self.device_ == "cpu", bf16=self.precision_ == "bf16", fp16=self.precision_ == "fp16",
             eval_strategy="epoch" if has_eval else "no", save_strategy="epoch",
             save_total_limit=2 if has_eval else 1, load_best_model_at_end=has_eval,
-            metric_for_best_model="macro_f1" if has_eval else None, greater_is_better=True,
+            metric_for_best_model=metric if has_eval else None, greater_is_better=True,
             train_sampling_strategy="group_by_length", logging_strategy="epoch", report_to="none",
             disable_tqdm=not progress_enabled(), log_level="error", dataloader_num_workers=0)
         callbacks: list[Any] = [Report()]
@@ -293,7 +387,7 @@ class TransformerClassifier:
             "device": self.device_, "precision": self.precision_, "base_model": self.base_model_,
             "epochs_run": float(state.epoch or 0), "steps": int(state.global_step),
             "best_val_macro_f1": state.best_metric, "resumed_from": Path(last).name if last else None,
-            **best_epoch_record(state.log_history, cfg.epochs, state.best_metric),
+            **best_epoch_record(state.log_history, cfg.epochs, state.best_metric, metric),
             "train_seconds": float(output.metrics.get("train_runtime", float("nan"))),
             "examples_per_second": float(output.metrics.get("train_samples_per_second", float("nan"))),
             "log": [entry for entry in state.log_history],
@@ -348,7 +442,9 @@ def load(folder: Path, device: str = "auto") -> TransformerClassifier:
 
     quiet_transformers()
     meta = files.read_json(folder / META_FILE, "the transformer model description")
-    model = TransformerClassifier(TransformerModel.model_validate(meta["config"]), meta["task"], meta["seed"])
+    # A model saved before target markers existed was trained without them.
+    config = {"target_markers": False, **meta["config"]}
+    model = TransformerClassifier(TransformerModel.model_validate(config), meta["task"], meta["seed"])
     model.classes_ = np.array(meta["classes"])
     model.base_model_ = meta["base_model"]
     # Weights only from safetensors (pickled .bin weights run code when loaded), and never code
