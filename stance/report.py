@@ -670,9 +670,13 @@ def estimate_and_draw(name: str, task: str, classes: list[str], predictions: pd.
 
 
 def audit_weights(table: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """An optional `weight` column: each audit item's design weight (1 / its inclusion
-    probability), for an audit drawn with unequal probabilities, e.g. stratified by outlet
-    (stance.annotate sample writes them). Positive numbers, or the file is refused."""
+    """An optional `weight` (or `design_weight`, as stance.annotate sample names it) column: each
+    audit item's design weight (1 / its inclusion probability), for an audit drawn with unequal
+    probabilities, e.g. stratified by outlet. Positive numbers, or the file is refused."""
+    if "design_weight" in table and "weight" not in table:  # the column `stance annotate sample` writes
+        table = table.rename(columns={"design_weight": "weight"})
+    elif "design_weight" in table:
+        raise StanceError(f"{path}: both weight and design_weight columns; keep one")
     if "weight" not in table:
         return table
     values = pd.to_numeric(table["weight"], errors="coerce")
@@ -715,7 +719,9 @@ def report_run(run_dir: Path, out: Path, predictions_dir: str | None, settings: 
     say(f"stance.report: {run_dir.name} ({task})")
     calibration = calibration_set(run_dir)
     if audit_path:  # a bad audit file is refused before the corpus is predicted, not after
-        check_labels(read_labelled_table(Path(audit_path), "audit"), classes, Path(audit_path), "audit")
+        audit_table = read_labelled_table(Path(audit_path), "audit")
+        check_labels(audit_table, classes, Path(audit_path), "audit")
+        audit_weights(audit_table, Path(audit_path))
     predictions = corpus_predictions(run_dir, cfg, out, predictions_dir, say, progress)
     predictions = predictions.assign(outlet=_outlet(predictions["outlet"]))
     notes = []

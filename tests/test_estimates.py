@@ -340,3 +340,10 @@ def test_pacc_that_the_audit_contradicts_is_marked_unreliable():
     agreeing = Estimate(np.array([0.8, 0.2]), np.array([0.7, 0.1]), np.array([0.9, 0.3]), [OK, OK], ["", ""])
     report_module.check_against_audit(agreeing, ppi, 2)
     assert agreeing.status == [OK, OK]
+
+
+def test_the_sample_files_design_weight_column_is_read_as_the_weight(tmp_path):
+    audit = tmp_path / "audit.csv"
+    audit.write_text("paragraph_id,label,design_weight\np1,pro,2.5\np2,con,10\n", encoding="utf-8")
+    table = report_module.audit_weights(report_module.read_labelled_table(audit, "audit"), audit)
+    assert list(table["weight"]) == [2.5, 10.0]

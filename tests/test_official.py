@@ -295,3 +295,61 @@ def test_official_passes_cover_the_sample_and_its_actors(defaults):
                     for f in ["framing", "sentiment", *(f"stance:{x}" for x in actors.split("|"))]}
         assert got == expected
         assert set(labels.loc[labels["field"] == "framing", "label"]) <= set(schema.framing_classes)
+
+
+def test_a_reporters_q_inside_a_one_line_body_is_a_reporter_turn():
+    body = ("The meeting ended at noon. Q: Will the talks go on? Ivan Sidorov: They will, next week. "
+            "Q: Where? Ivan Sidorov: In Minsk.")
+    paras = body_paragraphs(body, "one_line", ROLES, 1000, 600)
+    assert [(p.speaker, p.role) for p in paras][1:3] == [("Q", "reporter"), ("Ivan Sidorov", "official")]
+
+
+def test_missing_titles_never_make_a_story(folder, defaults):
+    corpus, schema = defaults
+    for path in (folder / "news" / "news.jsonl", folder / "speeches" / "speeches.jsonl"):
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        write_jsonl(path, [{**r, "title": None} for r in rows])
+    frame = ingest(folder_data(folder), corpus, schema)
+    assert frame["repeat_of"].isna().all()
+
+
+def test_a_file_without_a_sources_entry_is_refused(folder, defaults):
+    corpus, schema = defaults
+    write_jsonl(folder / "extra.jsonl", [{"doc_id": "x1", "date": "2022-03-01", "title": "t", "url": None,
+                                          "text": "A short note about Kyiv and Moscow talks."}])
+    with pytest.raises(StanceError, match=r"extra.jsonl: no data.sources entry for this file"):
+        ingest(folder_data(folder), corpus, schema)
+
+
+def test_sample_checks_every_output_and_date_before_writing(folder, tmp_path, capsys):
+    config = tmp_path / "official.yaml"
+    config.write_text(json.dumps({"name": "t", "data": folder_data(folder).model_dump(mode="json")}), encoding="utf-8")
+    frame = tmp_path / "frame.parquet"
+    frame.write_bytes(b"earlier work")
+    out = tmp_path / "s.csv"
+    base = ["sample", str(folder), "--config", str(config), "--per-outlet", "1", "--seed", "3"]
+    assert annotate_main([*base, "--out", str(out), "--frame-out", str(frame)]) == 2
+    assert "--frame-out" in capsys.readouterr().err and not out.exists() and frame.read_bytes() == b"earlier work"
+    assert annotate_main([*base, "--out", str(out), "--from", "2022-02-30"]) == 2
+    assert "not a calendar date" in capsys.readouterr().err
+    assert annotate_main([*base, "--out", str(out), "--from", "2022-06-01", "--to", "2022-03-01"]) == 2
+    assert "is after --to" in capsys.readouterr().err and not out.exists()
+
+
+def test_export_ids_refuses_an_empty_list_and_changed_text(folder, tmp_path, capsys):
+    config = tmp_path / "official.yaml"
+    config.write_text(json.dumps({"name": "t", "data": folder_data(folder).model_dump(mode="json")}), encoding="utf-8")
+    sample = tmp_path / "s.csv"
+    assert annotate_main(["sample", str(folder), "--config", str(config), "--per-outlet", "1", "--seed", "3",
+                          "--out", str(sample)]) == 0
+    empty = tmp_path / "empty.csv"
+    empty.write_text("paragraph_id\n", encoding="utf-8")
+    assert annotate_main(["export", str(folder), "--config", str(config), "--ids", str(empty),
+                          "--out", str(tmp_path / "e1")]) == 2
+    assert "no paragraph ids listed" in capsys.readouterr().err
+    stale = pd.read_csv(sample, dtype=str)
+    stale.loc[0, "text_sha1"] = "0" * 40
+    stale.to_csv(tmp_path / "stale.csv", index=False)
+    assert annotate_main(["export", str(folder), "--config", str(config), "--ids", str(tmp_path / "stale.csv"),
+                          "--out", str(tmp_path / "e2")]) == 2
+    assert "line 2" in capsys.readouterr().err and not (tmp_path / "e2").exists()

@@ -86,10 +86,25 @@ def cmd_export(args: argparse.Namespace) -> None:
         wanted = read_string_csv(Path(args.ids), "--ids: paragraph id file not found")
         if "paragraph_id" not in wanted:
             raise StanceError(f"{args.ids}: no paragraph_id column")
+        if wanted.empty:
+            raise StanceError(f"{args.ids}: no paragraph ids listed (the file holds only its header)")
+        repeated = wanted["paragraph_id"].duplicated()
+        if repeated.any():
+            raise StanceError(f"{args.ids} line {int(wanted.index[repeated][0]) + 2}: paragraph id "
+                              f"{wanted['paragraph_id'][repeated].iloc[0]!r} listed twice")
         missing = sorted(set(wanted["paragraph_id"]) - set(paragraphs["paragraph_id"]))
         if missing:
             raise StanceError(f"{args.ids}: {len(missing)} paragraph id(s) not in {args.data}, e.g. {missing[0]!r} "
                               "(a different corpus or ingest rules?)")
+        if "text_sha1" in wanted:  # a sample file: the text it was drawn from must be the text exported
+            now = dict(zip(paragraphs["paragraph_id"], paragraphs["text_sha1"]))
+            changed = [k for k, (pid, sha) in enumerate(zip(wanted["paragraph_id"], wanted["text_sha1"]))
+                       if sha and now[pid] != sha]
+            if changed:
+                k = changed[0]
+                raise StanceError(f"{args.ids} line {k + 2}: paragraph {wanted['paragraph_id'].iloc[k]!r} has other "
+                                  f"text now (text_sha1 differs; {len(changed)} such); the corpus or the ingest rules "
+                                  "changed since the ids were written")
         order = {pid: k for k, pid in enumerate(wanted["paragraph_id"])}
         paragraphs = paragraphs[paragraphs["paragraph_id"].isin(order)]
         paragraphs = paragraphs.sort_values("paragraph_id", key=lambda s: s.map(order)).reset_index(drop=True)
@@ -120,16 +135,23 @@ def cmd_sample(args: argparse.Namespace) -> None:
     from stance.annotate.sample import SampleDesign, draw_sample
 
     out = fresh_file(Path(args.out))
+    frame_out = Path(args.frame_out) if args.frame_out else None
+    if frame_out is not None and (frame_out.exists() or frame_out.resolve() == out.resolve()):
+        raise StanceError(f"--frame-out {frame_out}: exists (or is --out); choose a new file (nothing was written)")
     paragraphs = config_paragraphs(args.data, args.config)
     design = SampleDesign(per_stratum=args.per_outlet, seed=args.seed, date_from=args.date_from, date_to=args.date_to,
                           exclude_roles=tuple(args.exclude_role))
     sample = draw_sample(paragraphs, design)
-    files.write_csv(out, sample)
-    if args.frame_out:  # the population the sample stands for, with text: for stance.predict, kept outside the repo
+    if frame_out is not None:  # the population the sample stands for, with text: for stance.predict, kept outside the repo
         from stance.annotate.sample import eligible
 
-        files.write_parquet(fresh_file(Path(args.frame_out)), eligible(paragraphs, design).reset_index(drop=True))
-        print(f"  sampling frame: {len(eligible(paragraphs, design))} paragraphs -> {args.frame_out}")
+        frame = eligible(paragraphs, design).reset_index(drop=True)
+        files.write_parquet(frame_out, frame)
+        print(f"  sampling frame: {len(frame)} paragraphs -> {frame_out}")
+    files.write_csv(out, sample)
+    undated = int(paragraphs["date"].isna().sum())
+    if undated and (args.date_from or args.date_to):
+        print(f"  {undated} paragraph(s) have no date and are outside any date range: not in the frame", file=sys.stderr)
     sizes = sample.drop_duplicates("outlet").set_index("outlet")["stratum_size"]
     print(f"stance.annotate sample: {len(sample)} paragraphs (seed {args.seed}) -> {out}")
     for outlet, size in sizes.items():
@@ -273,9 +295,19 @@ def main(argv: list[str] | None = None) -> int:
             raise StanceError("--per-outlet must be at least 1")
         if args.exclude_role is None:
             args.exclude_role = ["reporter"]
+        import datetime
+
         for flag, value in (("--from", args.date_from), ("--to", args.date_to)):
-            if value is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            if value is None:
+                continue
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
                 raise StanceError(f"{flag}: expected a date YYYY-MM-DD, got {value!r}")
+            try:
+                datetime.date.fromisoformat(value)
+            except ValueError:
+                raise StanceError(f"{flag}: {value} is not a calendar date") from None
+        if args.date_from and args.date_to and args.date_from > args.date_to:
+            raise StanceError(f"--from {args.date_from} is after --to {args.date_to}")
     args.handler(args)
     return 0
 

@@ -45,10 +45,10 @@ _LINE_LABEL = re.compile(r"(?m)^[ \t\u00a0]*(?:(?P<q>Q)(?:[.:][ \t\u00a0]*|[ \t\
 # sixteen capitalised words (hyphens and inner capitals allowed: "Kassym-Jomart", "el-Sisi"), which
 # may carry a title with of/the/and inside it ("President of Russia Vladimir Putin", "General
 # Director and Chairman of the Executive Board of ...") and a note in brackets ("(retranslated)"),
-# or Question/Remark/Reply, then a colon ("... borders. Vladimir Putin: We ...").
+# or Question/Remark/Reply/Answer/Q, then a colon ("... borders. Vladimir Putin: We ...").
 _WORD = r"(?:[A-Z][\w'\u2019\-]*\.?|[a-z]{1,3}-[A-Z][\w'\u2019\-]*)"
 _INLINE_LABEL = re.compile(r"(?:^|(?<=[.!?\u2026\"\u201d\u00bb)] ))(?P<name>[A-Z][\w'\u2019\-]*(?: (?:(?:of|the|and) )*"
-                           + _WORD + r"){1,15}(?: \([a-z ]{1,30}\))?|Question|Remark|Reply|Answer):[ \u00a0]")
+                           + _WORD + r"){1,15}(?: \([a-z ]{1,30}\))?|Question|Remark|Reply|Answer|Q):[ \u00a0]")
 _JOIN_CUT = {", ": re.compile(r"(?<=[.!?\u2026\u00bb\"\u201d])\s*,\s+")}
 INSTITUTION = "institution"
 

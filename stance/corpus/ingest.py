@@ -121,7 +121,7 @@ def merge_stories(frame: pd.DataFrame, keys: list[str]) -> None:
 
     doc_cluster = dict(zip(docs["doc_id"], docs["cluster_id"]))
     for record in docs[["doc_id", "source", "outlet", *keys]].to_dict("records"):
-        values = tuple(" ".join(str(record[k]).casefold().split()) if record[k] is not None else "" for k in keys)
+        values = tuple("" if _missing(record[k]) else " ".join(str(record[k]).casefold().split()) for k in keys)
         repeat_of[record["doc_id"]] = None
         if any(v == "" for v in values) or not record["outlet"]:
             continue
@@ -151,6 +151,10 @@ def ingest_frame(frame: pd.DataFrame, data: DataConfig, corpus: CorpusConfig, sc
     out = pd.DataFrame(rows)
     _check_unique_ids(out, path)
     return annotate_structure(out, corpus, schema)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or (value is pd.NA)
 
 
 def add_actor_mentions(frame: pd.DataFrame, gazetteer: Gazetteer) -> None:
@@ -391,6 +395,10 @@ def _ingest_table_folder(folder: Path, fmt: str, data: DataConfig, corpus: Corpu
         raise StanceError(f"data.sources.{unknown[0]}: no such file under {folder} (files: {sorted(names)[:6]})")
     if data.sources and data.rows_are != "documents":
         raise StanceError("data.sources describes document bodies: set data.rows_are: documents")
+    undescribed = sorted(set(names) - set(data.sources)) if data.sources else []
+    if undescribed:
+        raise StanceError(f"{folder / undescribed[0]}: no data.sources entry for this file (give it one, "
+                          f"even `{undescribed[0]}: {{}}` for the defaults, or move it out of the folder)")
     rows: list[dict[str, Any]] = []
     for name, file in names.items():
         found = _ingest_table(file, fmt, data, corpus, report, data.sources.get(name))
