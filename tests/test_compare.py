@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -57,16 +58,20 @@ def test_runs_on_different_test_items_are_refused_a_paired_test(run_config, tmp_
     assert "different tasks" in result["refused"][0]
 
 
-def test_experiment_trains_each_model_once_and_draws_a_learning_curve(tmp_path, labelled_table):
+def write_experiment(tmp_path, labelled_table, models: str) -> Path:
+    """An experiment config `exp` on the labelled table, runs under tmp_path/runs."""
     path = tmp_path / "exp.yaml"
-    path.write_text(f"""name: exp
-data: {{path: {labelled_table}}}
-output_dir: {tmp_path / 'runs'}
-models:
-  word: {{features: word}}
-  char: {{kind: tfidf, features: char, classifier: sgd_log}}
-learning_curve: {{fractions: [0.5, 1.0]}}
-""", encoding="utf-8")
+    path.write_text(f"name: exp\ndata: {{path: {labelled_table}}}\noutput_dir: {tmp_path / 'runs'}\n{models}",
+                    encoding="utf-8")
+    return path
+
+
+def test_experiment_trains_each_model_once_and_draws_a_learning_curve(tmp_path, labelled_table):
+    path = write_experiment(tmp_path, labelled_table, """models:
+  word: {features: word}
+  char: {kind: tfidf, features: char, classifier: sgd_log}
+learning_curve: {fractions: [0.5, 1.0]}
+""")
     runs, curve, name = collect([str(path)], [], retrain=False, say=QUIET)
     assert name == "exp" and [r.config["name"] for r in runs] == ["exp-word", "exp-char"]
     assert len(curve) == 4 and set(curve["fraction"]) == {0.5, 1.0}
@@ -84,14 +89,7 @@ learning_curve: {{fractions: [0.5, 1.0]}}
 
 
 def test_models_option_trains_only_the_named_models(tmp_path, labelled_table):
-    path = tmp_path / "exp.yaml"
-    path.write_text(f"""name: exp
-data: {{path: {labelled_table}}}
-output_dir: {tmp_path / 'runs'}
-models:
-  word: {{features: word}}
-  char: {{features: char}}
-""", encoding="utf-8")
+    path = write_experiment(tmp_path, labelled_table, "models:\n  word: {features: word}\n  char: {features: char}\n")
     runs, _, _ = collect([str(path)], [], retrain=False, say=QUIET, models=["char"])
     assert [r.config["name"] for r in runs] == ["exp-char"]
     with pytest.raises(StanceError, match=r"--models: 'chr' is not a model of experiment exp \(its models: word, char\)"):

@@ -66,19 +66,18 @@ def schema_and_corpus(config: str | None):
     return schema, corpus
 
 
-def config_paragraphs(data: str, config: str | None) -> pd.DataFrame:
-    """The paragraphs of DATA read as stance.train would: with --config, that config's data
-    section (formats, columns, per-file layouts, metadata) applies to DATA."""
+def config_paragraphs(data: str, config: str | None):
+    """(paragraphs, schema) of DATA read as stance.train would: with --config, that config's
+    data section (formats, columns, per-file layouts, metadata) and schema apply to DATA."""
     if config:
         cfg = load_config(config)
-        return ingest(cfg.data.model_copy(update={"path": data}), cfg.corpus, cfg.label_schema)
+        return ingest(cfg.data.model_copy(update={"path": data}), cfg.corpus, cfg.label_schema), cfg.label_schema
     schema, corpus = schema_and_corpus(None)
-    return ingest(DataConfig(path=data), corpus, schema)
+    return ingest(DataConfig(path=data), corpus, schema), schema
 
 
 def cmd_export(args: argparse.Namespace) -> None:
-    schema, _ = schema_and_corpus(args.config)
-    paragraphs = config_paragraphs(args.data, args.config)
+    paragraphs, schema = config_paragraphs(args.data, args.config)
     out_path = Path(args.out)
     if out_path.exists() and (not out_path.is_dir() or any(out_path.iterdir())):
         raise StanceError(f"{out_path}: exists and is not empty; choose a new --out (nothing is overwritten)")
@@ -138,7 +137,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
     frame_out = Path(args.frame_out) if args.frame_out else None
     if frame_out is not None and (frame_out.exists() or frame_out.resolve() == out.resolve()):
         raise StanceError(f"--frame-out {frame_out}: exists (or is --out); choose a new file (nothing was written)")
-    paragraphs = config_paragraphs(args.data, args.config)
+    paragraphs, _ = config_paragraphs(args.data, args.config)
     design = SampleDesign(per_stratum=args.per_outlet, seed=args.seed, date_from=args.date_from, date_to=args.date_to,
                           exclude_roles=tuple(args.exclude_role))
     sample = draw_sample(paragraphs, design)

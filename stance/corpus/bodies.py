@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from stance.corpus.segment import Span, chunk_span, sentence_spans, strip_span
+from stance.corpus.segment import Span, chunk_span, iter_lines, pack_spans, sentence_spans, strip_span
 
 # A turn label at the start of a line: "Q" followed by spacing, or an upper-case label ending in a
 # colon ("MS. PSAKI:", "THE PRESIDENT:", "SENIOR ADMINISTRATION OFFICIAL:").
@@ -49,7 +49,6 @@ _LINE_LABEL = re.compile(r"(?m)^[ \t\u00a0]*(?:(?P<q>Q)(?:[.:][ \t\u00a0]*|[ \t\
 _WORD = r"(?:[A-Z][\w'\u2019\-]*\.?|[a-z]{1,3}-[A-Z][\w'\u2019\-]*)"
 _INLINE_LABEL = re.compile(r"(?:^|(?<=[.!?\u2026\"\u201d\u00bb)] ))(?P<name>[A-Z][\w'\u2019\-]*(?: (?:(?:of|the|and) )*"
                            + _WORD + r"){1,15}(?: \([a-z ]{1,30}\))?|Question|Remark|Reply|Answer|Q):[ \u00a0]")
-_JOIN_CUT = {", ": re.compile(r"(?<=[.!?\u2026\u00bb\"\u201d])\s*,\s+")}
 INSTITUTION = "institution"
 
 
@@ -98,11 +97,11 @@ def body_paragraphs(text: str, body: str, roles: SpeakerRoles, above_chars: int,
     elif body == "one_line":
         turns = _inline_turns(text, roles)
         turns = [(span, speaker, role) for whole, speaker, role in turns
-                 for span in _one_line_windows(text, whole, target_chars)]
+                 for span in pack_spans(sentence_spans(text, whole), target_chars)]
     elif body == "joined":
         turns = [(span, None, INSTITUTION) for span in _joined_pieces(text, joiner)]
     elif body == "lines":
-        blocks = [strip_span(text, s) for s in _line_spans(text)]
+        blocks = [strip_span(text, s) for s in iter_lines(text)]
         turns = _line_turns(text, [b for b in blocks if b.end > b.start], roles)
     else:
         raise ValueError(f"unknown body layout {body!r}")
@@ -112,15 +111,6 @@ def body_paragraphs(text: str, body: str, roles: SpeakerRoles, above_chars: int,
             if piece.end > piece.start:
                 out.append(Paragraph(piece, speaker, role))
     return out
-
-
-def _line_spans(text: str) -> list[Span]:
-    spans, pos = [], 0
-    for match in re.finditer(r"\r\n|\r|\n", text):
-        spans.append(Span(pos, match.start()))
-        pos = match.end()
-    spans.append(Span(pos, len(text)))
-    return spans
 
 
 def _blank_line_blocks(text: str) -> list[Span]:
@@ -181,26 +171,9 @@ def _inline_turns(text: str, roles: SpeakerRoles) -> list[tuple[Span, str | None
     return _with_roles(text, [t for t in out if t[0].end > t[0].start], roles)
 
 
-def _one_line_windows(text: str, span: Span, target_chars: int) -> list[Span]:
-    """Sentence windows of about `target_chars`: what a paragraph would have been."""
-    windows: list[Span] = []
-    current: Span | None = None
-    for sentence in sentence_spans(text, span):
-        if current is None:
-            current = sentence
-        elif sentence.end - current.start <= target_chars:
-            current = Span(current.start, sentence.end)
-        else:
-            windows.append(current)
-            current = sentence
-    if current is not None:
-        windows.append(current)
-    return windows
-
-
 def _joined_pieces(text: str, joiner: str) -> list[Span]:
-    cut = _JOIN_CUT.get(joiner) or re.compile(r"(?<=[.!?\u2026\u00bb\"\u201d])\s*" + re.escape(joiner.strip())
-                                              + r"\s+")
+    # the joiner counts only after a sentence end: "Poland, Lithuania, and Latvia" stays one piece
+    cut = re.compile(r"(?<=[.!?\u2026\u00bb\"\u201d])\s*" + re.escape(joiner.strip()) + r"\s+")
     start, pieces = 0, []
     lead = re.match(r"\s*" + re.escape(joiner.strip()) + r"\s*", text)
     if lead:

@@ -54,7 +54,9 @@ def shingles(text: str, k: int, words: list[str] | None = None) -> set[str]:
     return {" ".join(words[i:i + k]) for i in range(len(words) - k + 1)}
 
 
-class _UnionFind:
+class UnionFind:
+    """Disjoint sets over 0..n-1; the smallest index of a set is its root."""
+
     def __init__(self, n: int):
         self.parent = list(range(n))
 
@@ -221,7 +223,7 @@ def cluster(paragraph_ids: Sequence[str], doc_ids: Sequence[str], texts: Sequenc
 def _groups(paragraph_ids: Sequence[str], doc_ids: Sequence[str], pairs: list[tuple[int, int, float]],
             cfg: DedupConfig) -> DedupResult:
     n = len(paragraph_ids)
-    paragraphs = _UnionFind(n)
+    paragraphs = UnionFind(n)
     for i, j, _ in pairs:
         paragraphs.union(i, j)
     roots: dict[int, str] = {}
@@ -242,7 +244,7 @@ def _groups(paragraph_ids: Sequence[str], doc_ids: Sequence[str], pairs: list[tu
         if a != b:
             matched[(a, b)].add(i)
             matched[(b, a)].add(j)
-    stories = _UnionFind(len(docs))
+    stories = UnionFind(len(docs))
     for (a, b), hits in matched.items():
         if len(hits) >= max(1, int(np.ceil(cfg.story_min_shared * doc_size[a]))):
             stories.union(a, b)

@@ -24,7 +24,7 @@ from stance.config import BUILTIN_EXAMPLE, CorpusConfig, DataConfig, LabelSchema
 from stance.corpus.actors import Gazetteer
 from stance.corpus.bodies import SpeakerRoles, body_paragraphs
 from stance import files
-from stance.corpus.dedup import NearDuplicateIndex, cluster
+from stance.corpus.dedup import NearDuplicateIndex, UnionFind, cluster
 from stance.corpus.html import HTML_SUFFIXES, extract_html
 from stance.corpus import metadata as sidecar
 from stance.corpus.normalize import Normalized, normalize
@@ -112,16 +112,13 @@ def merge_stories(frame: pd.DataFrame, keys: list[str]) -> None:
     docs = frame.drop_duplicates("doc_id")
     first: dict[tuple, dict[str, str]] = {}
     repeat_of: dict[str, str | None] = {}
-    parent: dict[str, str] = {}
-
-    def find(c: str) -> str:
-        while parent.get(c, c) != c:
-            c = parent[c]
-        return c
-
+    # Clusters are merged by index in sorted order, so a merged story keeps its smallest id.
+    clusters = sorted(set(frame["cluster_id"]))
+    index = {c: k for k, c in enumerate(clusters)}
+    stories = UnionFind(len(clusters))
     doc_cluster = dict(zip(docs["doc_id"], docs["cluster_id"]))
     for record in docs[["doc_id", "source", "outlet", *keys]].to_dict("records"):
-        values = tuple("" if _missing(record[k]) else " ".join(str(record[k]).casefold().split()) for k in keys)
+        values = tuple("" if pd.isna(record[k]) else " ".join(str(record[k]).casefold().split()) for k in keys)
         repeat_of[record["doc_id"]] = None
         if any(v == "" for v in values) or not record["outlet"]:
             continue
@@ -131,11 +128,9 @@ def merge_stories(frame: pd.DataFrame, keys: list[str]) -> None:
         if not originals:
             continue
         repeat_of[record["doc_id"]] = originals[0]
-        a, b = find(doc_cluster[originals[0]]), find(doc_cluster[record["doc_id"]])
-        if a != b:
-            parent[max(a, b)] = min(a, b)
+        stories.union(index[doc_cluster[originals[0]]], index[doc_cluster[record["doc_id"]]])
     frame["repeat_of"] = frame["doc_id"].map(repeat_of)
-    frame["cluster_id"] = [find(c) for c in frame["cluster_id"]]
+    frame["cluster_id"] = [clusters[stories.find(index[c])] for c in frame["cluster_id"]]
 
 
 def ingest_frame(frame: pd.DataFrame, data: DataConfig, corpus: CorpusConfig, schema: LabelSchema,
@@ -151,10 +146,6 @@ def ingest_frame(frame: pd.DataFrame, data: DataConfig, corpus: CorpusConfig, sc
     out = pd.DataFrame(rows)
     _check_unique_ids(out, path)
     return annotate_structure(out, corpus, schema)
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value)) or (value is pd.NA)
 
 
 def add_actor_mentions(frame: pd.DataFrame, gazetteer: Gazetteer) -> None:

@@ -134,6 +134,12 @@ def chunk_span(text: str, span: Span, above_chars: int, target_chars: int) -> li
     pieces: list[Span] = []
     for sentence in sentence_spans(text, span):
         pieces.extend(_hard_split(text, sentence, above_chars))
+    return pack_spans(pieces, target_chars)
+
+
+def pack_spans(pieces: list[Span], target_chars: int) -> list[Span]:
+    """Consecutive pieces joined greedily into spans of at most `target_chars` (a piece longer
+    than that stays one span of its own)."""
     chunks: list[Span] = []
     current: Span | None = None
     for piece in pieces:
