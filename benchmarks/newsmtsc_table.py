@@ -27,20 +27,24 @@ from stance.stats import mcnemar, paired_bootstrap
 SPLITS = {"val": "rw-dev", "test": "mt-dev"}
 
 
-def describe(run: Path) -> str:
+def describe(run: Path, fit: dict) -> str:
     import yaml
 
-    model = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))["model"]
+    config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
+    model = config["model"]
     if model["kind"] == "tfidf":
         return f"TF-IDF {model['features']} {model['classifier']}"
     markers = "with markers" if model.get("target_markers") else "no markers"
-    return f"{model['model']} fine-tuned, {model['epochs']:g} epochs, {markers}"
+    where = f"{fit.get('device', '?')} {fit.get('precision', '')}".strip()
+    return f"{model['model']} fine-tuned, {model['epochs']:g} epochs, {markers}, seed {config['seed']}, {where}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--n-boot", type=int, default=5000)
+    parser.add_argument("--pair", action="append", default=[], metavar="A,B",
+                        help="compare only these two runs (folder names; repeatable); default: every two runs")
     args = parser.parse_args(argv)
 
     def cell(m: dict, name: str) -> str:
@@ -61,13 +65,17 @@ def main(argv: list[str] | None = None) -> int:
         for split in SPLITS:
             metrics[split]["ci"] = score_intervals(primary[primary["split"] == split], classes, "stance", seed=13)
         cells = [cell(metrics[s], name) for s in SPLITS for name in ("macro_f1", "f_avg", "accuracy")]
-        print(f"| {run.name} | {describe(run)} | " + " | ".join(cells)
+        print(f"| {run.name} | {describe(run, fit)} | " + " | ".join(cells)
               + f" | {fit.get('examples_per_second') or 0:.1f} | {fit.get('fit_seconds', 0):.0f} s |")
         predictions[run.name] = primary
 
     print("\n| A | B | dev file | n | Δmacro-F1 (A−B) [95% CI] | p (bootstrap) | A only / B only right | p (McNemar) |")
     print("|---|---|---|---:|---|---:|---|---:|")
-    for a, b in itertools.combinations(predictions, 2):
+    pairs = [tuple(p.split(",")) for p in args.pair] or list(itertools.combinations(predictions, 2))
+    for a, b in pairs:
+        if a not in predictions or b not in predictions:
+            print(f"error: --pair {a},{b}: both must be among the runs given", file=sys.stderr)
+            return 2
         for split, name in SPLITS.items():
             pa = predictions[a][predictions[a]["split"] == split]
             pb = predictions[b][predictions[b]["split"] == split]
