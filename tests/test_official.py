@@ -353,3 +353,14 @@ def test_export_ids_refuses_an_empty_list_and_changed_text(folder, tmp_path, cap
     assert annotate_main(["export", str(folder), "--config", str(config), "--ids", str(tmp_path / "stale.csv"),
                           "--out", str(tmp_path / "e2")]) == 2
     assert "line 2" in capsys.readouterr().err and not (tmp_path / "e2").exists()
+
+
+def test_an_id_repeated_in_two_files_names_both_files(folder, defaults):
+    corpus, schema = defaults
+    rows = [json.loads(line) for line in (folder / "news" / "news.jsonl").read_text(encoding="utf-8").splitlines()]
+    write_jsonl(folder / "house" / "house.jsonl", [{**rows[1], "source": "house"}])
+    data = folder_data(folder, columns={"outlet": None, "paragraph_id": "doc_id"})
+    with pytest.raises(StanceError) as error:
+        ingest(data, corpus, schema)
+    message = str(error.value)
+    assert "'n2" in message and "house.jsonl row 1" in message and "news.jsonl row 2" in message, message

@@ -198,7 +198,7 @@ def ingest_to_shards(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema
     if staging.exists():
         shutil.rmtree(staging)  # left by an interrupted ingest: redo it
     gazetteer, index = Gazetteer.from_schema(schema), NearDuplicateIndex(corpus.dedup)
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # paragraph id -> where it was read, so a repeat names both places
     per_doc: dict[str, int] = {}
     report.files += 1
     sizes: list[int] = []
@@ -208,10 +208,13 @@ def ingest_to_shards(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema
             continue
         frame = pd.DataFrame(rows)
         _check_unique_ids(frame, path)
-        repeated = [p for p in frame["paragraph_id"] if p in seen]
+        places = _row_places(frame)
+        repeated = [(p, w) for p, w in zip(frame["paragraph_id"], places) if p in seen]
         if repeated:
-            raise StanceError(f"{path}: duplicate paragraph ids, e.g. {repeated[:3]}")
-        seen.update(frame["paragraph_id"])
+            first, where = repeated[0]
+            raise StanceError(f"{path}: paragraph id {first!r} is used twice ({seen[first]} and {where})"
+                              + (f"; {len(repeated) - 1} more repeated ids" if len(repeated) > 1 else ""))
+        seen.update(zip(frame["paragraph_id"], places))
         add_actor_mentions(frame, gazetteer)
         index.add(list(frame["paragraph_id"]), list(frame["doc_id"]), list(frame["text"]))
         files.write_parquet(staging / "raw" / f"part-{len(sizes):05d}.parquet", frame)
@@ -247,8 +250,19 @@ def _check_unique_ids(frame: pd.DataFrame, path: Path) -> None:
         return
     duplicated = frame["paragraph_id"].duplicated(keep=False)
     if duplicated.any():
-        first = frame.loc[duplicated, ["paragraph_id", "source_row"]].head(3).to_dict("records")
-        raise StanceError(f"{path}: duplicate paragraph ids, e.g. {first}")
+        ids = frame.loc[duplicated, "paragraph_id"]
+        first = ids.iloc[0]
+        where = [w for w, p in zip(_row_places(frame), frame["paragraph_id"]) if p == first]
+        more = ids.nunique() - 1
+        raise StanceError(f"{path}: paragraph id {first!r} is used {len(where)} times ({', '.join(where[:3])})"
+                          + (f"; {more} more repeated ids" if more else ""))
+
+
+def _row_places(frame: pd.DataFrame) -> list[str]:
+    """'file row N' for each row (tables read from a folder carry their file in `source`), else 'row N'."""
+    rows = frame["source_row"].tolist()
+    sources = frame["source"].tolist() if "source" in frame.columns else [None] * len(rows)
+    return [f"{s} row {r}" if isinstance(s, str) and s else f"row {r}" for s, r in zip(sources, rows)]
 
 
 def _check_target_rows(frame: pd.DataFrame, path: Path) -> None:
