@@ -209,7 +209,15 @@ class SourceLayout(Strict):
     # wraps; one_line: paragraph breaks lost, cut at speaker turns and into sentence windows;
     # joined: paragraphs joined with `joiner` after a sentence end.
     body: Literal["lines", "blank_lines", "one_line", "joined"] = "lines"
+    # Only for body: joined; set on another layout it would be ignored, so that is an error.
     joiner: str = ", "
+
+    @field_validator("outlet")
+    @classmethod
+    def _visible_outlet(cls, outlet: str | None) -> str | None:
+        if outlet is not None and not outlet.strip():
+            raise ValueError("the outlet must be a name (or leave it unset to use the outlet column)")
+        return outlet.strip() if outlet is not None else None
 
     @field_validator("joiner")
     @classmethod
@@ -217,6 +225,13 @@ class SourceLayout(Strict):
         if not joiner.strip():
             raise ValueError("the joiner must hold a visible character, e.g. ', '")
         return joiner
+
+    @model_validator(mode="after")
+    def _joiner_only_when_joined(self) -> "SourceLayout":
+        # The default is allowed anywhere: a run's saved config spells every field out.
+        if self.joiner != ", " and self.body != "joined":
+            raise ValueError(f"joiner is read only with body: joined (this file's body is {self.body})")
+        return self
 
 
 class SpeakerRules(Strict):
@@ -272,6 +287,14 @@ class DataConfig(Strict):
     # in two files of a publisher): their paragraphs share a story cluster, and all but the first
     # copy (in file order) name it in `repeat_of`.
     same_story: list[Literal["title", "date", "url"]] = Field(default_factory=list)
+
+    @field_validator("same_story")
+    @classmethod
+    def _distinct_keys(cls, keys: list[str]) -> list[str]:
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise ValueError(f"{', '.join(repeated)} named more than once")
+        return keys
 
     @field_validator("sep")
     @classmethod

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from stance.annotate.__main__ import main as annotate_main
 from stance.annotate.sample import SampleDesign, draw_sample, eligible
@@ -364,3 +365,17 @@ def test_an_id_repeated_in_two_files_names_both_files(folder, defaults):
         ingest(data, corpus, schema)
     message = str(error.value)
     assert "'n2" in message and "house.jsonl row 1" in message and "news.jsonl row 2" in message, message
+
+
+@pytest.mark.parametrize("entry, error", [
+    ({"outlet": "  "}, "outlet must be a name"),
+    ({"body": "lines", "joiner": "; "}, "joiner is read only with body: joined"),
+])
+def test_a_source_entry_that_would_be_ignored_or_blank_is_refused(folder, entry, error):
+    with pytest.raises(ValidationError, match=error):
+        folder_data(folder, sources={"news/news.jsonl": entry})
+
+
+def test_a_same_story_key_named_twice_is_refused(folder):
+    with pytest.raises(ValidationError, match="title named more than once"):
+        folder_data(folder, same_story=["title", "title"])
