@@ -52,7 +52,7 @@ def test_sharded_ingest_refuses_duplicate_ids_across_shards_and_keeps_nothing(tm
     table.write_text("".join(json.dumps({"paragraph_id": f"p{i % 5}", "text": f"paragraph number {i} here"}) + "\n"
                              for i in range(10)), encoding="utf-8")
     corpus, schema = corpus_defaults()
-    with pytest.raises(StanceError, match="is used .*row"):
+    with pytest.raises(StanceError, match="duplicate paragraph id .*used .*row"):
         ingest_to_shards(DataConfig(path=str(table)), corpus, schema, tmp_path / "out", 5, IngestReport())
     assert not (tmp_path / "out").exists()
 

@@ -41,7 +41,7 @@ def test_duplicate_paragraph_ids_are_an_error(tmp_path, defaults):
     corpus, schema = defaults
     path = tmp_path / "t.jsonl"
     path.write_text('{"paragraph_id": "p1", "text": "one"}\n{"paragraph_id": "p1", "text": "two"}\n')
-    with pytest.raises(StanceError, match="is used .*row"):
+    with pytest.raises(StanceError, match="duplicate paragraph id .*used .*row"):
         ingest(DataConfig(path=str(path)), corpus, schema)
 
 

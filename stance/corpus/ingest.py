@@ -212,7 +212,7 @@ def ingest_to_shards(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema
         repeated = [(p, w) for p, w in zip(frame["paragraph_id"], places) if p in seen]
         if repeated:
             first, where = repeated[0]
-            raise StanceError(f"{path}: paragraph id {first!r} is used twice ({seen[first]} and {where})"
+            raise StanceError(f"{path}: duplicate paragraph id {first!r}: used twice ({seen[first]} and {where})"
                               + (f"; {len(repeated) - 1} more repeated ids" if len(repeated) > 1 else ""))
         seen.update(zip(frame["paragraph_id"], places))
         add_actor_mentions(frame, gazetteer)
@@ -254,7 +254,7 @@ def _check_unique_ids(frame: pd.DataFrame, path: Path) -> None:
         first = ids.iloc[0]
         where = [w for w, p in zip(_row_places(frame), frame["paragraph_id"]) if p == first]
         more = ids.nunique() - 1
-        raise StanceError(f"{path}: paragraph id {first!r} is used {len(where)} times ({', '.join(where[:3])})"
+        raise StanceError(f"{path}: duplicate paragraph id {first!r}: used {len(where)} times ({', '.join(where[:3])})"
                           + (f"; {more} more repeated ids" if more else ""))
 
 
