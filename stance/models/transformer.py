@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from stance.errors import StanceError
+from stance.models.pretrained import check_encoder as check  # noqa: F401  (the registry's check)
 from stance.progress import enabled as progress_enabled  # the Trainer's own step bar, on a terminal
 
 # Never reach for the Hub: models come from installed packages or local folders.
@@ -438,7 +439,7 @@ def load(folder: Path, device: str = "auto") -> TransformerClassifier:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from stance import files
-    from stance.config import TransformerModel
+    from stance.models.kinds import TransformerModel
 
     quiet_transformers()
     meta = files.read_json(folder / META_FILE, "the transformer model description")
