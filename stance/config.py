@@ -323,6 +323,7 @@ class TrainConfig(Strict):
     label_schema: LabelSchema = Field(alias="schema")
     corpus: CorpusConfig
     split: SplitConfig = SplitConfig()
+    # The section of the kind `kind` names, validated by that kind's own schema (stance.models.kinds).
     model: ModelConfig = TfidfModel()
     evaluation: EvaluationConfig = EvaluationConfig()
     output_dir: PathStr = "experiments"
