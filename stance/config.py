@@ -12,57 +12,23 @@ import json
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from stance.errors import StanceError
+# The kinds' sections are the registry's (stance.models.kinds); their names stay importable from here.
+from stance.models.kinds import (MODEL_BUILDERS, EmbeddingsModel, ModelConfig, SetFitModelConfig,  # noqa: F401
+                                 TfidfModel, TransformerModel, on_change)
+from stance.sections import PathStr, Strict
 
 TASKS = ("framing", "sentiment", "stance")
 BUILTIN_EXAMPLE = "builtin:example"
 
 
-def _no_nul(value: str) -> str:
-    # A NUL cannot be part of a file name: the OS call would fail with a traceback much later.
-    if "\x00" in value:
-        raise ValueError("a path cannot contain a NUL character (\\0)")
-    if not value.strip():
-        raise ValueError("a path cannot be empty")
-    return value
-
-
-# Every config field that names a file or folder.
-PathStr = Annotated[str, AfterValidator(_no_nul)]
 # numpy's and scikit-learn's seeds are unsigned 32-bit integers.
 Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
-
-
-def _ngram_range(value: tuple[int, int]) -> tuple[int, int]:
-    low, high = value
-    if low < 1 or high < 1:
-        raise ValueError(f"n-gram lengths must be positive, got {list(value)}")
-    if low > high:
-        raise ValueError(f"the n-gram range is reversed ({list(value)}): write [shortest, longest]")
-    return value
-
-
-NgramRange = Annotated[tuple[int, int], AfterValidator(_ngram_range)]
-
-
-class Strict(BaseModel):
-    # allow_inf_nan=False: an infinite or NaN number (YAML .inf, 1e400) would train, then be saved as
-    # null in the run's config.yaml, which could not be loaded again.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
-
-
-class Tunable(Strict):
-    """A model section with a `tune` grid: each grid point is validated like the config itself."""
-
-    def grid_point(self, params: dict[str, Any]) -> "Tunable":
-        """This model with `params` from the tune grid (raises ValidationError if the model would reject them)."""
-        return type(self).model_validate({**self.model_dump(), **params, "tune": {}})
 
 
 class LabelSchema(Strict):
@@ -358,151 +324,6 @@ class SplitConfig(Strict):
         return self
 
 
-# The TF-IDF kind's classifiers, named here so that loading a config imports no model code;
-# stance.models.tfidf.CLASSIFIERS builds them and refuses to import if the two lists differ.
-TFIDF_CLASSIFIERS = ("logreg", "linear_svm", "sgd_log")
-TUNABLE_TFIDF = ("C", "word_ngrams", "char_ngrams", "min_df", "max_features", "sublinear_tf")
-
-
-class TfidfModel(Tunable):
-    kind: Literal["tfidf"] = "tfidf"
-    features: Literal["word", "char", "word+char"] = "word+char"
-    word_ngrams: NgramRange = (1, 2)
-    char_ngrams: NgramRange = (2, 5)
-    min_df: int = Field(1, ge=1)
-    max_features: int | None = Field(None, ge=1)
-    sublinear_tf: bool = True
-    lowercase: bool = True
-    classifier: str = "logreg"
-    C: float = Field(1.0, gt=0)
-    class_weight: Literal["balanced"] | None = "balanced"
-    max_iter: int = Field(2000, ge=10)
-    # Stance only: tokens either side of each target mention that get their own features.
-    context_window: int = Field(6, ge=0)
-    # Grid of values to try, selected by macro-F1 on the validation split.
-    tune: dict[str, list[Any]] = Field(default_factory=dict)
-
-    @field_validator("classifier")
-    @classmethod
-    def _known_classifier(cls, name: str) -> str:
-        if name not in TFIDF_CLASSIFIERS:
-            raise ValueError(f"unknown classifier {name!r}; choose one of {sorted(TFIDF_CLASSIFIERS)}")
-        return name
-
-    @field_validator("tune")
-    @classmethod
-    def _tunable(cls, grid: dict[str, list[Any]], info: ValidationInfo) -> dict[str, list[Any]]:
-        base = dict(info.data)
-        for key, values in grid.items():
-            if key not in TUNABLE_TFIDF:
-                raise ValueError(f"cannot tune {key!r}; tunable: {list(TUNABLE_TFIDF)}")
-            if not values:
-                raise ValueError(f"tune.{key} is empty")
-            for i, value in enumerate(values):
-                # Each grid point gets the validation the fitted model gets (grid_point below).
-                try:
-                    cls.model_validate({**base, key: value})
-                except ValidationError as exc:
-                    first = exc.errors()[0]
-                    raise ValueError(f"tune.{key}[{i}] = {value!r}: {first['msg'].removeprefix('Value error, ')}") from None
-        return grid
-
-
-
-class TransformerModel(Strict):
-    kind: Literal["transformer"] = "transformer"
-    # A short alias (see stance.models.pretrained.ALIASES) or a local folder with config.json.
-    model: PathStr = "minilm"
-    max_length: int = Field(256, ge=16, le=8192)
-    # head: keep the start of a long paragraph; around_target: keep a window centred on the
-    # stance target's mentions; auto: around_target for stance, head otherwise.
-    truncation: Literal["auto", "head", "around_target"] = "auto"
-    # Stance only: wrap the target's mentions in entity-marker tokens (<t> ... </t>, added to
-    # the tokenizer and trained) at their offsets. Models saved before this option have none.
-    target_markers: bool = True
-    epochs: float = Field(6.0, gt=0)
-    batch_size: int = Field(16, ge=1)
-    eval_batch_size: int = Field(64, ge=1)
-    grad_accum: int = Field(1, ge=1)
-    learning_rate: float = Field(5e-5, gt=0)
-    weight_decay: float = Field(0.01, ge=0)
-    warmup_ratio: float = Field(0.1, ge=0, lt=1)
-    scheduler: Literal["linear", "cosine", "constant_with_warmup"] = "linear"
-    class_weight: Literal["balanced"] | None = "balanced"
-    # Evaluations (once per epoch) without a better validation macro-F1 before stopping; null: never.
-    early_stopping_patience: int | None = Field(2, ge=1)
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    # auto: bf16 on a GPU that has it, else fp16 on a GPU, fp32 on the CPU.
-    precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"
-
-
-class _SentenceEncoderModel(Tunable):
-    """What the two few-shot kinds share: a sentence encoder, its inputs and a logreg head."""
-
-    # A short alias (see stance.models.pretrained.ALIASES) or a local folder with config.json.
-    model: str = "minilm"
-    max_length: int = Field(128, ge=16, le=8192)
-    # Stance only: the actor as the first segment ("Russia [SEP] paragraph"), its mentions
-    # marked in the paragraph with plain-text markers (<< Russia >>), or both.
-    target_input: Literal["first_segment", "marked", "both"] = "both"
-    # head: keep the start of a long paragraph; around_target: a window centred on the
-    # stance target's mentions; auto: around_target for stance, head otherwise.
-    truncation: Literal["auto", "head", "around_target"] = "auto"
-    # Head: logistic regression on the sentence vectors.
-    C: float = Field(1.0, gt=0)
-    class_weight: Literal["balanced"] | None = "balanced"
-    max_iter: int = Field(2000, ge=10)
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    # Values of the head's C to try, selected by macro-F1 on the validation split.
-    tune: dict[str, list[Any]] = Field(default_factory=dict)
-
-    @field_validator("tune")
-    @classmethod
-    def _tunable(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
-        for key, values in grid.items():
-            if key != "C":
-                raise ValueError(f"cannot tune {key!r}; tunable: ['C']")
-            if not values or any(not isinstance(v, (int, float)) or v <= 0 for v in values):
-                raise ValueError("tune.C needs positive numbers")
-        return grid
-
-
-class EmbeddingsModel(_SentenceEncoderModel):
-    """A frozen sentence encoder and a logistic-regression head (stance.models.embeddings)."""
-
-    kind: Literal["embeddings"] = "embeddings"
-    normalize: bool = True
-    batch_size: int = Field(64, ge=1)
-    # Keep sentence vectors on disk ($STANCE_CACHE/embeddings), keyed by encoder and input.
-    cache: bool = True
-
-
-class SetFitModelConfig(_SentenceEncoderModel):
-    """SetFit: contrastive fine-tuning of the encoder, then the head (stance.models.setfit_kind)."""
-
-    kind: Literal["setfit"] = "setfit"
-    # Pairs per training example and epoch: 2 x num_iterations (half same-class, half not).
-    num_iterations: int = Field(20, ge=1)
-    # Cap on contrastive steps (batches of pairs); null: as many as num_iterations make.
-    max_steps: int | None = Field(None, ge=1)
-    epochs: int = Field(1, ge=1)
-    batch_size: int = Field(16, ge=2)
-    eval_batch_size: int = Field(64, ge=1)
-    body_learning_rate: float = Field(2e-5, gt=0)
-    warmup_ratio: float = Field(0.1, ge=0, lt=1)
-    # oversampling: as many same-class as different-class pairs (balanced pairs); undersampling
-    # or unique: the pairs as they come.
-    sampling_strategy: Literal["oversampling", "undersampling", "unique"] = "oversampling"
-    normalize: bool = False
-
-
-# A new model kind: its section class above and one member here (and its entry in the registry,
-# stance.models.MODEL_BUILDERS; tests/test_registry.py checks the two agree).
-MODEL_SECTIONS = (TfidfModel, TransformerModel, EmbeddingsModel, SetFitModelConfig)
-ModelConfig = Annotated[Union[MODEL_SECTIONS], Field(discriminator="kind")]
-MODEL_KINDS = tuple(section.model_fields["kind"].default for section in MODEL_SECTIONS)
-
-
 # SemEval-2016 Task 6's F_avg (Mohammad et al. 2016): the mean F1 of these two stance classes.
 F_AVG_CLASSES = ("favourable", "unfavourable")
 
@@ -525,6 +346,7 @@ class TrainConfig(Strict):
     label_schema: LabelSchema = Field(alias="schema")
     corpus: CorpusConfig
     split: SplitConfig = SplitConfig()
+    # The section of the kind `kind` names, validated by that kind's own schema (stance.models.kinds).
     model: ModelConfig = TfidfModel()
     evaluation: EvaluationConfig = EvaluationConfig()
     output_dir: PathStr = "experiments"
@@ -625,6 +447,16 @@ class ExperimentConfig(TrainConfig):
                 data["name"] = f"{self.name}-{model_name}-lc{round(train_fraction * 100):03d}"
             out[model_name] = TrainConfig.model_validate(data)
         return out
+
+
+def _rebuild_model_schemas() -> None:
+    # A `model:` section is validated against the kinds registered when the schema was built;
+    # registering a kind (stance.models.register_kind) rebuilds the two schemas that list them.
+    TrainConfig.model_rebuild(force=True)
+    ExperimentConfig.model_rebuild(force=True)
+
+
+on_change(_rebuild_model_schemas)
 
 
 # ---------------------------------------------------------------- loading
@@ -802,7 +634,7 @@ def format_validation_error(exc: ValidationError, source: str, node: yaml.Node |
         # pydantic puts the union's tag into the path (model.tfidf.C); the file has model.C.
         raw = err["loc"]
         loc = tuple(part for i, part in enumerate(raw)
-                    if not (part in MODEL_KINDS and ((i > 0 and raw[i - 1] == "model")
+                    if not (part in MODEL_BUILDERS and ((i > 0 and raw[i - 1] == "model")
                                                      or (i > 1 and raw[i - 2] == "models"))))
         dotted = ".".join(str(part) for part in loc) or "(top level)"
         message = err["msg"].removeprefix("Value error, ")

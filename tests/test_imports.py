@@ -15,8 +15,10 @@ from tests.conftest import REPO
 # In data-flow order; a module may import its own layer and earlier ones. Command front-ends
 # (`__main__`, the umbrella `stance` command) and the Python API compose steps, so they sit last.
 LAYERS: list[tuple[str, list[str]]] = [
-    ("base", ["stance.errors", "stance.files", "stance.config", "stance.runs", "stance.stats", "stance.figures",
-              "stance.quantify", "stance.progress"]),
+    # stance.models.kinds, the registry's table of kinds and their config sections, sits with the
+    # config that reads it (longest prefix wins); the kinds' code stays in the models layer.
+    ("base", ["stance.errors", "stance.files", "stance.sections", "stance.models.kinds", "stance.config", "stance.runs",
+              "stance.stats", "stance.figures", "stance.quantify", "stance.progress"]),
     ("corpus", ["stance.corpus"]),
     ("annotate", ["stance.annotate"]),
     ("models", ["stance.models"]),

@@ -1,91 +1,46 @@
-"""Model registry: a model kind is a name in a dict of builders, not a class hierarchy.
+"""Model registry: a model kind is an entry in a table (stance.models.kinds), not a class hierarchy.
 
-Every builder returns an object with the scikit-learn estimator API: fit(X, y),
+Every kind's `build` returns an object with the scikit-learn estimator API: fit(X, y),
 predict(X), predict_proba(X) and classes_, where X is a DataFrame with a `text` column and,
 for target-aware tasks, `target` and `target_spans` columns. Each kind also knows how to
 save a fitted model to a folder and load it back; `model.json` in that folder names the kind.
 
-Everything that differs between kinds is a field of its `ModelKind` here, so training,
-comparing and reporting never branch on a kind's name. A new kind is its module (build, save,
-load) plus one line in MODEL_BUILDERS, and its config section in stance.config (a class and
-its member of the ModelConfig union: the config imports no model code).
+Everything that differs between kinds is its entry (ModelKind: its config section, the module
+of its code and two flags), so training, comparing and reporting never branch on a kind's
+name, and the config builds its `model:` schema from the same table. A new kind is one module
+and one `register_kind` line (see stance.models.kinds).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Callable
 
 from stance import files
 from stance.errors import StanceError
-from stance.models import tfidf
+from stance.models.kinds import MODEL_BUILDERS, ModelConfig, ModelKind, ModelSection, register_kind, unregister_kind
+
+__all__ = ["MODEL_BUILDERS", "ModelConfig", "ModelKind", "ModelSection", "register_kind", "unregister_kind",
+           "build_model", "describe_model", "tune_grid", "fit_model", "check_model_config", "save_model", "load_model",
+           "verify_model_files", "model_files"]
 
 
-@dataclass(frozen=True)
-class ModelKind:
-    """Everything stance needs to know about one model kind: `build(cfg, task=, seed=)` returns
-    an unfitted estimator, `save(model, folder)` / `load(folder)` write and read it (formats that
-    run no code when read), and the fields below."""
-
-    build: Callable[..., Any]
-    save: Callable[[Any, Path], None]
-    load: Callable[[Path], Any]
-    # One line naming the model for logs, tables and the model card, from its config section.
-    describe: Callable[[Any], str] = lambda m: m.kind
-    # Checks the model library itself makes of a config section (raises ValueError), or that
-    # the pretrained files exist (raises StanceError), run before a run folder exists; the config
-    # module cannot call them (it imports no model code).
-    check: Callable[[Any], None] | None = None
-    # train fits one model per point of the config's `tune` grid and keeps the best on the
-    # validation split; False: the kind has no grid or tunes itself inside fit (setfit's head).
-    grid_search: bool = True
-    # fit takes eval_set (the validation split: best epoch, early stopping), work_dir
-    # (checkpoints to resume from) and progress (a callback for one-line messages).
-    fit_on_validation: bool = False
-
-
-def _pretrained(model_cfg: Any) -> None:
-    from stance.models.pretrained import resolve_model_path
-
-    resolve_model_path(model_cfg.model)  # a missing encoder fails before the run folder exists
-
-
-def _transformer(name: str, module: str = "transformer") -> Callable[..., Any]:
-    # Imported on first use: torch and transformers are heavy and TF-IDF runs never need them.
-    def call(*args: Any, **kwargs: Any) -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(f"stance.models.{module}"), name)(*args, **kwargs)
-    return call
-
-
-def _lazy(module: str) -> tuple[Callable[..., Any], ...]:
-    return tuple(_transformer(name, module) for name in ("build", "save", "load"))
-
-
-MODEL_BUILDERS: dict[str, ModelKind] = {
-    "tfidf": ModelKind(tfidf.build, tfidf.save, tfidf.load, tfidf.describe, check=tfidf.check_params),
-    "transformer": ModelKind(*_lazy("transformer"), check=_pretrained, grid_search=False, fit_on_validation=True,
-                             describe=lambda m: f"fine-tuned transformer `{m.model}` (max {m.max_length} tokens, "
-                                                f"truncation {m.truncation})"),
-    "embeddings": ModelKind(*_lazy("embeddings"), check=_pretrained,
-                            describe=lambda m: f"frozen sentence encoder `{m.model}` + logistic regression "
-                                               f"(max {m.max_length} tokens)"),
-    "setfit": ModelKind(*_lazy("setfit_kind"), check=_pretrained, grid_search=False, fit_on_validation=True,
-                        describe=lambda m: f"SetFit on `{m.model}` (max {m.max_length} tokens, "
-                                           f"{m.num_iterations} pair iterations)"),
-}
+def implementation(kind: str) -> ModuleType:
+    """The module of a registered kind's code, imported on first use: torch, transformers and
+    scikit-learn load only when a model of a kind that needs them is built or loaded."""
+    return importlib.import_module(MODEL_BUILDERS[kind].module)
 
 
 def build_model(model_cfg: Any, task: str, seed: int) -> Any:
-    """An unfitted estimator for a config's model section (the kind's `build`)."""
-    return MODEL_BUILDERS[model_cfg.kind].build(model_cfg, task=task, seed=seed)
+    """An unfitted estimator for a config's model section (the kind module's `build`)."""
+    return implementation(model_cfg.kind).build(model_cfg, task=task, seed=seed)
 
 
 def describe_model(model_cfg: Any) -> str:
     """One line naming the model of a config section, e.g. "TF-IDF (logreg, word+char n-grams)"."""
-    return MODEL_BUILDERS[model_cfg.kind].describe(model_cfg)
+    return model_cfg.describe()
 
 
 def tune_grid(model_cfg: Any) -> dict[str, list[Any]]:
@@ -106,9 +61,10 @@ def fit_model(model_cfg: Any, model: Any, X: Any, y: Any, eval_set: tuple[Any, A
 
 
 def check_model_config(model_cfg: Any) -> None:
-    """The kind's own checks (scikit-learn's parameter validation for TF-IDF) on the model
-    section and on each value of its tune grid; raises StanceError naming the field."""
-    check = MODEL_BUILDERS[model_cfg.kind].check
+    """The kind module's own `check` (scikit-learn's parameter validation for TF-IDF, the
+    pretrained encoder's files for the others) on the model section and on each value of its
+    tune grid; raises StanceError naming the field. A kind without `check` passes."""
+    check = getattr(implementation(model_cfg.kind), "check", None)
     if check is None:
         return
     points = [({}, model_cfg)] + [({key: value}, model_cfg.grid_point({key: value}))
@@ -141,7 +97,7 @@ def save_model(model: Any, folder: Path, kind: str, task: str, extra: dict[str, 
     """
     with files.atomic_folder(folder) as tmp:
         try:
-            MODEL_BUILDERS[kind].save(model, tmp)
+            implementation(kind).save(model, tmp)
         except OSError as exc:
             if exc.errno in files.DISK_ERRORS:
                 raise files.write_error(folder, exc) from None
@@ -193,4 +149,4 @@ def load_model(folder: Path, expected: dict[str, str] | None = None) -> Any:
     kind = meta["kind"]
     if kind not in MODEL_BUILDERS:
         raise StanceError(f"{meta_path}: unknown model kind {kind!r}; known: {sorted(MODEL_BUILDERS)}")
-    return MODEL_BUILDERS[kind].load(folder)
+    return implementation(kind).load(folder)

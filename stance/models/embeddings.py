@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from stance.errors import StanceError
+from stance.models.pretrained import check_encoder as check  # noqa: F401  (the registry's check)
 
 # Never reach for the Hub: encoders come from installed packages or local folders.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -325,7 +326,7 @@ def save(model: EmbeddingsClassifier, folder: Path) -> None:
 
 
 def load(folder: Path) -> EmbeddingsClassifier:
-    from stance.config import EmbeddingsModel
+    from stance.models.kinds import EmbeddingsModel
     from stance.models.pretrained import resolve_model_path
 
     meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))

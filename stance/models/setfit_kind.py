@@ -41,6 +41,7 @@ import pandas as pd
 
 from stance.models.embeddings import (build_inputs, load_encoder, load_head, logreg_head, macro_f1, quiet_libraries,
                                       save_head)
+from stance.models.pretrained import check_encoder as check  # noqa: F401  (the registry's check)
 from stance.progress import enabled as progress_enabled  # setfit's own step bar, on a terminal
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -208,7 +209,7 @@ def save(model: SetFitClassifier, folder: Path) -> None:
 def load(folder: Path, device: str = "auto") -> SetFitClassifier:
     from setfit import SetFitModel
 
-    from stance.config import SetFitModelConfig
+    from stance.models.kinds import SetFitModelConfig
     from stance.models.transformer import pick_device
 
     _quiet()

@@ -22,7 +22,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.svm import LinearSVC
 
-from stance.config import TFIDF_CLASSIFIERS
+from stance.models.kinds import TFIDF_CLASSIFIERS
 from stance.errors import StanceError
 
 TARGET_TOKEN = "targetmention"
@@ -79,7 +79,7 @@ CLASSIFIERS: dict[str, Callable[[Any, int], Any]] = {
     "sgd_log": _sgd_log,
 }
 if set(CLASSIFIERS) != set(TFIDF_CLASSIFIERS):  # the config validates names without importing this module
-    raise ImportError(f"stance.config.TFIDF_CLASSIFIERS {TFIDF_CLASSIFIERS} differs from {sorted(CLASSIFIERS)}")
+    raise ImportError(f"stance.models.kinds.TFIDF_CLASSIFIERS {TFIDF_CLASSIFIERS} differs from {sorted(CLASSIFIERS)}")
 
 
 def text_features(cfg: Any) -> FeatureUnion:
@@ -140,10 +140,6 @@ def build(cfg: Any, task: str, seed: int) -> Pipeline:
     return Pipeline([("mark", TargetMarker(cfg.context_window)), ("features", features), ("clf", classifier)])
 
 
-def describe(cfg: Any) -> str:
-    return f"TF-IDF ({cfg.classifier}, {cfg.features} n-grams)"
-
-
 def check_params(cfg: Any) -> None:
     """Run scikit-learn's own parameter validation on the estimators this config builds.
 
@@ -161,6 +157,10 @@ def check_params(cfg: Any) -> None:
                 validate()
             except InvalidParameterError as exc:
                 raise ValueError(str(exc).splitlines()[0]) from None
+
+
+# The registry's check of a config section (stance.models.check_model_config).
+check = check_params
 
 
 def _estimators(estimator: Any) -> Iterator[Any]:

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from stance.errors import StanceError
+from stance.models.pretrained import check_encoder as check  # noqa: F401  (the registry's check)
 from stance.progress import enabled as progress_enabled  # the Trainer's own step bar, on a terminal
 
 # Never reach for the Hub: models come from installed packages or local folders.
@@ -275,52 +276,86 @@ class TransformerClassifier:
     def fit(self, X: pd.DataFrame, y: Any, eval_set: tuple[pd.DataFrame, Any] | None = None,
             work_dir: str | Path | None = None, progress: Callable[[str], None] | None = None,
             metric: str = "macro_f1") -> "TransformerClassifier":
-        """Fine-tune. `eval_set` drives early stopping and best-model selection by `metric`
-        (macro_f1, or f_avg: the mean F1 of favourable and unfavourable); checkpoints go to
-        `work_dir`, and a later fit with the same work_dir resumes from the last one."""
-        import torch
-        import transformers
-        from datasets import Dataset
-        from sklearn.metrics import f1_score
-        from sklearn.utils.class_weight import compute_class_weight
-        from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding,
-                                  EarlyStoppingCallback, PrinterCallback, Trainer, TrainerCallback,
-                                  TrainingArguments)
-
-        from stance.models.pretrained import resolve_model_path
-
+        """Fine-tune on X (DataFrame: text, and target, target_spans for stance; n rows) and y
+        (labels, shape (n,)). `eval_set` (X, y of the validation split) drives early stopping and
+        best-model selection by `metric` (macro_f1, or f_avg: the mean F1 of favourable and
+        unfavourable); checkpoints go to `work_dir` (a temporary folder, removed after, if None),
+        and a later fit with the same work_dir resumes from the last usable one. `progress` gets
+        one-line messages (each epoch's validation macro-F1, a resume). Returns self; sets
+        classes_, model_, tokenizer_, device_, precision_, base_model_ and fit_info_ (epochs,
+        steps, best epoch, speed, the Trainer's log). Raises StanceError for a missing encoder."""
         quiet_transformers()
-        cfg = self.cfg
         y = np.asarray([str(v) for v in y])
         self.classes_ = np.array(sorted(set(y)))
         index = {c: i for i, c in enumerate(self.classes_)}
-        self.device_ = pick_device(cfg.device)
-        self.precision_ = pick_precision(cfg.precision, self.device_)
-        self.base_model_ = str(resolve_model_path(cfg.model))
+        model = self._pretrained_model(index)
+        train_ids = [index[c] for c in y]
+        train_ds, eval_ds = self._datasets(X, train_ids, eval_set, index)
+        scratch = None
+        if work_dir is None:
+            scratch = tempfile.mkdtemp(prefix="stance-checkpoints-")
+            work_dir = scratch
+        work_dir = Path(work_dir)
+        trainer = self._trainer(model, train_ds, eval_ds, self._weighted_loss(train_ids), work_dir, metric, progress)
+        last = usable_checkpoint(work_dir, progress)
+        if last and progress:
+            progress(f"resuming from {Path(last).name}")
+        output = trainer.train(resume_from_checkpoint=last)
+        self.model_ = trainer.model
+        self.model_.eval()
+        self.fit_info_ = self._fit_record(trainer.state, output.metrics, last, metric)
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return self
 
+    def _pretrained_model(self, index: dict[str, int]) -> Any:
+        """The pretrained encoder with a new classification head of len(index) classes (label
+        -> id `index`), seeded by self.seed; sets device_, precision_, base_model_ and tokenizer_,
+        with the target-marker tokens added to both where the task uses them."""
+        import transformers
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        from stance.models.pretrained import resolve_model_path
+
+        self.device_ = pick_device(self.cfg.device)
+        self.precision_ = pick_precision(self.cfg.precision, self.device_)
+        self.base_model_ = str(resolve_model_path(self.cfg.model))
         transformers.set_seed(self.seed)  # the new classification head is initialised from this seed
         self.tokenizer_ = AutoTokenizer.from_pretrained(self.base_model_, trust_remote_code=False)
         model = AutoModelForSequenceClassification.from_pretrained(
-            self.base_model_, trust_remote_code=False, num_labels=len(self.classes_),
-            id2label={i: c for i, c in enumerate(self.classes_)}, label2id=index)
+            self.base_model_, trust_remote_code=False, num_labels=len(index),
+            id2label={i: c for c, i in index.items()}, label2id=index)
         if self.markers:
             # New embedding rows start at the mean of the pretrained ones (mean_resizing) and
             # are trained with the model; the tokenizer never splits a special token.
             self.tokenizer_.add_tokens([TARGET_OPEN, TARGET_CLOSE], special_tokens=True)
             model.resize_token_embeddings(len(self.tokenizer_), mean_resizing=True)
+        return model
 
-        train_ids = [index[c] for c in y]
+    def _datasets(self, X: pd.DataFrame, train_ids: list[int], eval_set: tuple[pd.DataFrame, Any] | None,
+                  index: dict[str, int]) -> tuple[Any, Any]:
+        """(training, validation) `datasets.Dataset`s of token ids and label ids; the validation
+        one is None without a non-empty eval_set."""
+        from datasets import Dataset
+
         train_ds = Dataset.from_dict({**self.encode(X), "labels": train_ids})
-        eval_ds, eval_labels = None, None
-        if eval_set is not None and len(eval_set[0]):
-            eval_labels = [str(v) for v in eval_set[1]]
-            # A validation class the training data lacks cannot be a target of the loss (-100);
-            # it still counts against macro-F1 (UNSEEN_CLASS below).
-            eval_ds = Dataset.from_dict({**self.encode(eval_set[0]),
-                                         "labels": [index.get(c, -100) for c in eval_labels]})
+        if eval_set is None or not len(eval_set[0]):
+            return train_ds, None
+        # A validation class the training data lacks cannot be a target of the loss (-100);
+        # it still counts against macro-F1 (UNSEEN_CLASS in _scorer).
+        eval_ds = Dataset.from_dict({**self.encode(eval_set[0]),
+                                     "labels": [index.get(str(c), -100) for c in eval_set[1]]})
+        return train_ds, eval_ds
+
+    def _weighted_loss(self, train_ids: list[int]) -> Callable[..., Any]:
+        """The Trainer's loss: cross-entropy summed over a batch, with class weights inversely
+        proportional to the training frequencies (class_weight: balanced), divided by the labelled
+        items of the whole accumulated batch; label -100 is ignored."""
+        import torch
+        from sklearn.utils.class_weight import compute_class_weight
 
         weights = None
-        if cfg.class_weight == "balanced":
+        if self.cfg.class_weight == "balanced":
             weights = torch.tensor(compute_class_weight("balanced", classes=np.arange(len(self.classes_)),
                                                         y=np.asarray(train_ids)), dtype=torch.float32)
 
@@ -332,30 +367,43 @@ class TransformerClassifier:
             denominator = num_items_in_batch if num_items_in_batch is not None else (labels != -100).sum()
             return total / torch.clamp(torch.as_tensor(denominator, device=logits.device), min=1)
 
-        def macro_f1(prediction: Any) -> dict[str, float]:
+        return weighted_loss
+
+    def _scorer(self, metric: str) -> Callable[[Any], dict[str, float]]:
+        """The Trainer's compute_metrics: validation macro-F1 (and f_avg when `metric` is f_avg)
+        of the predicted classes against the gold labels the evaluation loop returns."""
+        from sklearn.metrics import f1_score
+
+        def scores(prediction: Any) -> dict[str, float]:
             logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
             predicted = self.classes_[np.asarray(logits).argmax(axis=1)]
             # Gold labels come back with the predictions, in the order the evaluation loop used
             # (its sampler may regroup items by length): never pair them with the input order.
             ids = np.asarray(prediction.label_ids)
             gold = np.where(ids >= 0, self.classes_[np.clip(ids, 0, None)], UNSEEN_CLASS)
-            scores = {"macro_f1": float(f1_score(gold, predicted, average="macro", zero_division=0))}
+            out = {"macro_f1": float(f1_score(gold, predicted, average="macro", zero_division=0))}
             if metric == "f_avg":
                 pair = [c for c in ("favourable", "unfavourable") if c in set(gold) | set(predicted)]
-                scores["f_avg"] = float(np.mean(f1_score(gold, predicted, labels=pair, average=None,
-                                                         zero_division=0))) if pair else 0.0
-            return scores
+                out["f_avg"] = float(np.mean(f1_score(gold, predicted, labels=pair, average=None,
+                                                      zero_division=0))) if pair else 0.0
+            return out
+
+        return scores
+
+    def _trainer(self, model: Any, train_ds: Any, eval_ds: Any, loss: Callable[..., Any], work_dir: Path,
+                 metric: str, progress: Callable[[str], None] | None) -> Any:
+        """A `transformers.Trainer` for the config: one evaluation and checkpoint per epoch into
+        `work_dir`, the best epoch by `metric` kept and early stopping when there is a validation
+        set, on device_ at precision_; epoch results go to `progress`, not the console."""
+        from transformers import (DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback, Trainer,
+                                  TrainerCallback, TrainingArguments)
 
         class Report(TrainerCallback):
             def on_evaluate(self, args: Any, state: Any, control: Any, metrics: Any = None, **kw: Any) -> None:
                 if progress and metrics:
                     progress(f"epoch {state.epoch:.0f}: val macro-F1 {metrics.get('eval_macro_f1', float('nan')):.3f}")
 
-        scratch = None
-        if work_dir is None:
-            scratch = tempfile.mkdtemp(prefix="stance-checkpoints-")
-            work_dir = scratch
-        work_dir = Path(work_dir)
+        cfg = self.cfg
         has_eval = eval_ds is not None
         args = TrainingArguments(
             output_dir=str(work_dir), num_train_epochs=cfg.epochs, per_device_train_batch_size=cfg.batch_size,
@@ -373,28 +421,24 @@ class TransformerClassifier:
             callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
         trainer = Trainer(model=model, args=args, data_collator=DataCollatorWithPadding(self.tokenizer_),
                           train_dataset=train_ds, eval_dataset=eval_ds, processing_class=self.tokenizer_,
-                          compute_loss_func=weighted_loss, compute_metrics=macro_f1 if has_eval else None,
+                          compute_loss_func=loss, compute_metrics=self._scorer(metric) if has_eval else None,
                           callbacks=callbacks)
         trainer.remove_callback(PrinterCallback)  # epoch logs go to fit_info_ and `progress` instead
-        last = usable_checkpoint(work_dir, progress)
-        if last and progress:
-            progress(f"resuming from {Path(last).name}")
-        output = trainer.train(resume_from_checkpoint=last)
-        self.model_ = trainer.model
-        self.model_.eval()
-        state = trainer.state
-        self.fit_info_ = {
+        return trainer
+
+    def _fit_record(self, state: Any, train_metrics: dict[str, Any], resumed: str | None,
+                    metric: str) -> dict[str, Any]:
+        """fit_info_: device, precision, epochs run, steps, the best epoch and its score,
+        training time (seconds) and speed (examples per second), and the Trainer's per-epoch log."""
+        return {
             "device": self.device_, "precision": self.precision_, "base_model": self.base_model_,
             "epochs_run": float(state.epoch or 0), "steps": int(state.global_step),
-            "best_val_macro_f1": state.best_metric, "resumed_from": Path(last).name if last else None,
-            **best_epoch_record(state.log_history, cfg.epochs, state.best_metric, metric),
-            "train_seconds": float(output.metrics.get("train_runtime", float("nan"))),
-            "examples_per_second": float(output.metrics.get("train_samples_per_second", float("nan"))),
+            "best_val_macro_f1": state.best_metric, "resumed_from": Path(resumed).name if resumed else None,
+            **best_epoch_record(state.log_history, self.cfg.epochs, state.best_metric, metric),
+            "train_seconds": float(train_metrics.get("train_runtime", float("nan"))),
+            "examples_per_second": float(train_metrics.get("train_samples_per_second", float("nan"))),
             "log": [entry for entry in state.log_history],
         }
-        if scratch:
-            shutil.rmtree(scratch, ignore_errors=True)
-        return self
 
     # ------------------------------------------------------------------ inference
 
@@ -438,7 +482,7 @@ def load(folder: Path, device: str = "auto") -> TransformerClassifier:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from stance import files
-    from stance.config import TransformerModel
+    from stance.models.kinds import TransformerModel
 
     quiet_transformers()
     meta = files.read_json(folder / META_FILE, "the transformer model description")
