@@ -333,8 +333,8 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
     schema, task = cfg.label_schema, cfg.task
     classes = schema.classes_for(task)
     seeds = cfg.model_seeds()
-    say(f"stance.train: {cfg.name} ({task}, {cfg.model.kind} {getattr(cfg.model, 'classifier', '')}"
-        f"{getattr(cfg.model, 'model', '')}) -> run {run_id}")
+    label = getattr(cfg.model, "classifier", None) or getattr(cfg.model, "model", None)
+    say(f"stance.train: {cfg.name} ({task}, {cfg.model.kind}{' ' + str(label) if label else ''}) -> run {run_id}")
 
     # Everything that can fail on bad input happens before the run folder exists.
     data_path = resolve_data_path(cfg.data.path)
@@ -431,7 +431,8 @@ def _train_in(staging: Path, cfg: TrainConfig, run_id: str, config_hash: str, ou
     run_dir = finish_run(staging, output_dir, run_id)
     say_scores(metrics, n_fits=len(fits), say=say, metric=cfg.evaluation.metric)
     if earlier:
-        say(f"  same config as {', '.join(p.name for p in earlier)}: kept both")
+        kept = "both" if len(earlier) == 1 else f"all {len(earlier) + 1}"
+        say(f"  same config as {', '.join(p.name for p in earlier)}: kept {kept}")
     say(f"  wrote {run_dir} in {time.perf_counter() - started:.1f} s")
     return run_dir
 
