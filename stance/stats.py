@@ -33,7 +33,8 @@ def _f1_per_class(confusion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     of `confusion` (..., k gold, k predicted)."""
     tp = np.diagonal(confusion, axis1=-2, axis2=-1)
     denominator = confusion.sum(axis=-1) + confusion.sum(axis=-2)
-    f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+    # A float output whatever the counts' dtype: np.bincount of no items gives integers.
+    f1 = np.divide(2 * tp, denominator, out=np.zeros(tp.shape), where=denominator > 0)
     return f1, denominator > 0
 
 
@@ -78,6 +79,14 @@ def _all_scores(true: np.ndarray, pred: np.ndarray, k: int, weights: np.ndarray,
         out["macro_f1_target_mean"] = np.divide(np.where(sampled, np.nan_to_num(macro_s), 0).sum(axis=1), count,
                                                 out=np.full(len(weights), np.nan), where=count > 0)
     return out
+
+
+def _check_sample(n: int, n_boot: int) -> None:
+    """A bootstrap needs items and replicates: a clear ValueError instead of numpy's errors."""
+    if n == 0:
+        raise ValueError("no items to score: the bootstrap needs at least one item")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ValueError(f"n_boot must be a positive whole number of replicates, got {n_boot!r}")
 
 
 def _replicate_weights(group_of: np.ndarray, n_groups: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
@@ -127,8 +136,10 @@ def bootstrap_scores(y_true: Sequence[str], y_pred: Sequence[str], groups: Seque
     classes (SemEval-2016 Task 6's F_avg; Mohammad et al. 2016); with `targets` (one per item)
     also `macro_f1_target_mean`, macro-F1 computed within each target and averaged over targets
     (only `scored_targets`, if given). Every interval comes from the same resampled groups.
+    Raises ValueError for no items or `n_boot` < 1 (callers refuse an empty split first).
     """
     true, (pred,), k = _encode(y_true, y_pred)
+    _check_sample(len(true), n_boot)
     pair = _pair_index(_labels(y_true, y_pred), f_avg_classes)
     strata = _strata(targets, scored_targets)
     group_of, n_groups = _group_index(groups, len(true))
@@ -155,9 +166,11 @@ def paired_bootstrap(y_true: Sequence[str], pred_a: Sequence[str], pred_b: Seque
     f_avg and macro_f1_target_mean, given `f_avg_classes` and `targets`, as bootstrap_scores).
 
     The p-value is two-sided: twice the share of replicates on the far side of zero
-    (at least 1/n_boot, so it is never reported as exactly 0).
+    (at least 1/n_boot, so it is never reported as exactly 0). Raises ValueError for no items
+    or `n_boot` < 1.
     """
     true, (a, b), k = _encode(y_true, pred_a, pred_b)
+    _check_sample(len(true), n_boot)
     pair = _pair_index(_labels(y_true, pred_a, pred_b), f_avg_classes)
     strata = _strata(targets, scored_targets)
     group_of, n_groups = _group_index(groups, len(true))

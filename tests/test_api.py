@@ -138,3 +138,75 @@ def test_the_run_readme_is_a_hugging_face_model_card(framing_run):
     assert "stance report" in info["intended_use"] and f"{test['macro_f1']:.3f}" in info["limitations"][0]
     assert "## Intended use" in card.text and "## Limitations" in card.text
     assert f"| test | {test['n']} | {test['macro_f1']:.3f} |" in card.text
+
+
+def test_arguments_of_the_wrong_type_are_one_line_errors_naming_the_argument(tmp_path, framing_run):
+    run, config = framing_run
+    before = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    for bad in (None, 123, b"runs", [], ""):
+        with pytest.raises(StanceError, match=r"^path_or_config: expected a run folder or a YAML config"):
+            stance.load_run(bad)
+    for bad in (None, 123, [], ""):
+        with pytest.raises(StanceError, match=r"^config: expected a YAML config, a dict or a TrainConfig"):
+            stance.train(bad, **QUIET)
+    with pytest.raises(StanceError, match=r"^overrides: give a list of 'key=value' strings"):
+        stance.train(config, overrides="seed=3", **QUIET)
+    with pytest.raises(StanceError, match=r"^overrides\[1\]: expected a 'key=value' string, got 3"):
+        stance.train(config, overrides=["seed=3", 3], **QUIET)
+    with pytest.raises(StanceError, match=r"^overrides: model.C: .* is not a plain value"):
+        stance.train(config, overrides={"model.C": object()}, **QUIET)
+    # A dict of overrides is --set: its keys are checked by the config, one line naming the key.
+    with pytest.raises(StanceError, match=r"--set model.C: model.C: Input should be greater than 0"):
+        stance.train(config, overrides={"model.C": -1}, **QUIET)
+    for bad in (None, 123, ""):
+        with pytest.raises(StanceError, match=r"^data: expected a data path or a dict of data: settings"):
+            stance.ingest(bad)
+    with pytest.raises(StanceError, match=r"^data: bogus: unknown key$"):
+        stance.ingest({"path": "builtin:example", "bogus": 1}, config=run.config)
+    with pytest.raises(StanceError, match=r"^config: expected a TrainConfig"):
+        stance.ingest("builtin:example", config={"name": "x"})
+    for bad in (None, 123, {"a", "b"}, (t for t in TEXTS)):
+        with pytest.raises(StanceError, match=r"^texts: give a list, tuple or Series of strings, or a DataFrame"):
+            run.predict(bad)
+    with pytest.raises(StanceError, match=r"^texts: a dict is not read as a table here; pass a DataFrame"):
+        run.predict({"text": TEXTS[:2]})
+    for bad in (None, 5, ""):
+        with pytest.raises(StanceError, match=r"^text_column: expected the name of the text column"):
+            run.predict_proba(TEXTS, text_column=bad)
+    twice = pd.DataFrame([[TEXTS[0], TEXTS[1]]], columns=["text", "text"])
+    with pytest.raises(StanceError, match=r"^texts: the DataFrame has columns named more than once \(text\)"):
+        run.predict(twice)
+    nested = pd.DataFrame([[TEXTS[0], "a"]], columns=pd.MultiIndex.from_tuples([("text", "x"), ("id", "y")]))
+    with pytest.raises(StanceError, match=r"^texts: the DataFrame has MultiIndex"):
+        run.predict(nested)
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == before  # nothing written, nothing removed
+    # The accepted shapes give the same numbers: a tuple, a Series and a numpy array of strings.
+    prob = [f"prob_{c}" for c in run.classes_]
+    expected = run.predict(TEXTS)[prob].to_numpy()
+    for same in (tuple(TEXTS), pd.Series(TEXTS, index=range(10, 15)), np.array(TEXTS)):
+        assert np.array_equal(run.predict(same)[prob].to_numpy(), expected)
+    assert stance.load_run(run.path).path == run.path
+
+
+def test_actors_from_a_pandas_column_blanks_are_none_and_repeats_count_once(tmp_path, labelled_table):
+    run = stance.train({"name": "apiact", "task": "stance", "data": {"path": str(labelled_table)},
+                        "output_dir": str(tmp_path / "runs")}, **QUIET)
+    table = tmp_path / "given.csv"
+    pd.DataFrame({"text": TEXTS[:3], "actor": ["Russia", "", "Ukraine"]}).to_csv(table, index=False)
+    frame = pd.read_csv(table)  # the blank cell reads as NaN
+    assert frame["actor"].isna().sum() == 1
+    chosen = run.predict(frame, actors=frame["actor"])
+    assert list(zip(chosen["row"], chosen["target"])) == [(0, "Russia"), (2, "Ukraine")]
+    twice = run.predict(TEXTS[:2], actors=[["Russia", "Russia"], ("West",)])
+    assert list(zip(twice["row"], twice["target"])) == [(0, "Russia"), (1, "West")]
+    from_generator = run.predict(TEXTS[:2], actors=(a for a in [["Russia", "Russia"], ("West",)]))
+    assert from_generator.equals(twice)
+    for bad, message in ((5, r"^actors: give one entry per text \(2\).*\(got int\)"),
+                         ("Russia", r"^actors: give one entry per text \(2\).*\(got str\)"),
+                         ({"Russia": 1, "West": 2}, r"^actors: give one entry per text \(2\).*\(got dict\)"),
+                         ([None], r"^actors: give one entry per text \(2\).*got 1 entries"),
+                         ([None, 7], r"^actors\[1\]: 7 is not an actor name, a list of names or None"),
+                         ([None, ["Russia", None]], r"^actors\[1\]: \['Russia', None\] is not an actor name"),
+                         ([None, {"Russia"}], r"^actors\[1\]: \{'Russia'\} is not an actor name")):
+        with pytest.raises(StanceError, match=message):
+            run.predict(TEXTS[:2], actors=bad)

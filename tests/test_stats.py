@@ -91,3 +91,19 @@ def test_calibration_error_is_zero_for_calibrated_and_large_for_overconfident():
     result = calibration(overconfident, truth)
     assert result["ece"] == pytest.approx(0.39, abs=0.02)
     assert sum(b["count"] for b in result["bins"]) == n
+
+
+def test_no_items_or_no_replicates_is_a_clear_value_error():
+    with pytest.raises(ValueError, match="no items to score"):
+        bootstrap_scores([], [], groups=[], n_boot=10)
+    with pytest.raises(ValueError, match="no items to score"):
+        paired_bootstrap([], [], [], n_boot=10)
+    for n_boot in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="n_boot must be a positive whole number"):
+            bootstrap_scores(["a", "b"], ["a", "a"], n_boot=n_boot)
+    # Integer counts (weights of whole numbers) score as floats: one item of one class is F1 1.
+    from stance.stats import _f1_per_class
+
+    f1, present = _f1_per_class(np.array([[1, 0], [0, 0]], dtype=np.int64))
+    assert f1.tolist() == [1.0, 0.0] and present.tolist() == [True, False]
+    assert bootstrap_scores(["a"], ["a"], n_boot=1)["macro_f1"].estimate == 1.0
