@@ -53,16 +53,49 @@ def table_format(path: Path, declared: str) -> str:
     return fmt
 
 
-def read_table(path: Path, fmt: str, sep: str | None = None, encoding: str = "utf-8") -> pd.DataFrame:
+def read_table(path: Path, fmt: str, sep: str | None = None, encoding: str = "utf-8",
+               encoding_from: str | None = "data.encoding") -> pd.DataFrame:
     """Read a table keeping values as written (no type guessing on ids or dates).
 
     `sep`: the CSV delimiter (None: a tab for .tsv, else read from the header line);
-    `encoding`: the text encoding of CSV and JSONL files (a UTF-8 BOM is always dropped).
+    `encoding`: the text encoding of CSV and JSONL files (a UTF-8 BOM is always dropped);
+    `encoding_from`: the config field that set it, checked by `check_not_utf8` (None: given
+    for this very file, taken as said).
     """
+    if fmt != "parquet" and encoding_from:
+        check_not_utf8(path, encoding, encoding_from)
     frame = _read_table(path, fmt, sep, encoding)
     if frame.empty:
         raise StanceError(f"{path}: no paragraphs found: the table has no rows")
     return frame
+
+
+def check_not_utf8(path: Path, encoding: str, field: str = "data.encoding") -> None:
+    """Refuse to read a file that is valid UTF-8 with non-ASCII text in another encoding
+    (`field` set it): decoding would not fail, it would garble every accented or CJK character
+    (mojibake), silently. Text in a legacy encoding (cp1252, GBK) is valid UTF-8 only by a
+    rare accident, so such a file is taken to be UTF-8. Reads the file in 1 MiB blocks."""
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    first = None
+    position = 0
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                decoder.decode(block)
+                if first is None and not block.isascii():
+                    first = position + next(i for i, b in enumerate(block) if b > 127)
+                position += len(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return  # not UTF-8: the declared encoding may well be right
+    except OSError:
+        return  # reading it fails later with its own message
+    if first is not None:
+        raise StanceError(f"{path}: is UTF-8 text (non-ASCII from byte {first}) but {field} reads it as {encoding}, "
+                          "which would garble it; give this file encoding: utf-8 (in a folder: "
+                          "data.sources.<file>.encoding), or set data.encoding: utf-8")
 
 
 def text_encoding(encoding: str) -> str:
@@ -203,6 +236,8 @@ def iter_table_chunks(path: Path, fmt: str, rows: int, sep: str | None = None,
                       encoding: str = "utf-8") -> Iterator[tuple[pd.DataFrame, int]]:
     """(chunk, rows before it): a table read `rows` rows at a time, so a corpus larger than
     memory can be ingested shard by shard."""
+    if fmt != "parquet":
+        check_not_utf8(path, encoding)
     offset = 0
     sep = csv_delimiter(path, sep, encoding) if fmt == "csv" else sep
     with _read_errors(path, fmt, encoding, sep):
