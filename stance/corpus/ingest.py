@@ -131,13 +131,14 @@ def check_folder_settings(path: Path, fmt: str, data: DataConfig) -> None:
             else "read with data.split_files")
     if data.sources and not tables:
         raise StanceError(f"data.sources: read only for a folder of tables (data.format csv, jsonl or parquet), "
-                          f"but {path} is {what}; remove data.sources (stance.predict: --set 'data.sources={{}}')")
+                          f"but {path} is {what}; remove data.sources (predict, evaluate: --set 'data.sources={{}}')")
     if data.speakers != SpeakerRules() and not (data.sources and data.rows_are == "documents"):
         raise StanceError("data.speakers: read only with data.sources and data.rows_are: documents (the transcripts "
-                          f"of a folder of tables), which {path} is not read as; remove data.speakers")
+                          f"of a folder of tables), which {path} is not read as; remove data.speakers "
+                          "(--set 'data.speakers={}')")
     if data.same_story and not path.is_dir():
         raise StanceError(f"data.same_story: joins copies of one story in different files, but {path} is one file; "
-                          "remove data.same_story")
+                          "remove data.same_story (--set 'data.same_story=[]')")
 
 
 def merge_stories(frame: pd.DataFrame, keys: list[str]) -> None:
@@ -517,7 +518,8 @@ def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: Corpu
             continue
         # Targets are located in the raw cell (their offsets count there), then moved into the
         # normalised text that paragraphs are cut from.
-        targets = [_normalised_target(t, norm) for t in row_targets(cell, record, data, where)] if targeted else []
+        targets = ([_normalised_target(t, norm) for t in row_targets(cell, record, data, where, norm)]
+                   if targeted else [])
         if data.rows_are == "paragraphs":
             span = strip_span(norm.text, Span(0, len(norm.text)))
             paragraph_id = _cell(record, cols.paragraph_id)
