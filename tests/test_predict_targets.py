@@ -14,11 +14,18 @@ from stance.corpus.tables import integer_offset, paragraph_target_problem
 from stance.errors import StanceError
 from stance.predict import main as predict_main
 from stance.predict import predict_corpus, read_predictions
+from stance.progress import set_quiet
 from stance.train import train
 from tests.conftest import write_labelled_table, write_run_config
 from tests.test_newsmtsc import config_for, write_newsmtsc_like
 
 QUIET = lambda *a, **k: None  # noqa: E731
+
+
+@pytest.fixture(autouse=True)
+def loud_again():
+    yield
+    set_quiet(False)  # --quiet silences the whole process; later tests expect bars back
 
 # Raw cells as scrapers leave them: an entity in the text and in the target, a soft hyphen.
 ROWS = [
