@@ -165,6 +165,25 @@ class TargetPair(Strict):
         return self
 
 
+def _check_encoding(encoding: str) -> str:
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(f"unknown text encoding {encoding!r} (e.g. utf-8, cp1252, latin-1, gbk)") from None
+    return encoding
+
+
+def visible(value: str) -> bool:
+    """Whether a name holds a character one can see: not only whitespace and format characters
+    (Unicode category Cf: zero-width space, soft hyphen, byte-order mark, directional marks),
+    which ingest removes from text, so a name made of them names nothing."""
+    import unicodedata
+
+    return any(not c.isspace() and unicodedata.category(c) != "Cf" for c in value)
+
+
 class SourceLayout(Strict):
     """How the documents of one file of a folder of tables are read (stance.corpus.bodies)."""
 
@@ -177,19 +196,29 @@ class SourceLayout(Strict):
     body: Literal["lines", "blank_lines", "one_line", "joined"] = "lines"
     # Only for body: joined; set on another layout it would be ignored, so that is an error.
     joiner: str = ", "
+    # This file's text encoding (CSV/JSONL), when it differs from data.encoding: a folder that
+    # mixes UTF-8 and GBK files, say. Taken as said, while a UTF-8 file read with a data.encoding
+    # that is not UTF-8 is refused (stance.corpus.tables.check_not_utf8).
+    encoding: str | None = None
 
     @field_validator("outlet")
     @classmethod
     def _visible_outlet(cls, outlet: str | None) -> str | None:
-        if outlet is not None and not outlet.strip():
-            raise ValueError("the outlet must be a name (or leave it unset to use the outlet column)")
+        if outlet is not None and not visible(outlet):
+            raise ValueError(f"the outlet must be a name with a visible character, not {outlet!r} (or leave it "
+                             "unset to use the outlet column)")
         return outlet.strip() if outlet is not None else None
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, encoding: str | None) -> str | None:
+        return None if encoding is None else _check_encoding(encoding)
 
     @field_validator("joiner")
     @classmethod
     def _visible_joiner(cls, joiner: str) -> str:
-        if not joiner.strip():
-            raise ValueError("the joiner must hold a visible character, e.g. ', '")
+        if not visible(joiner):
+            raise ValueError(f"the joiner must hold a visible character, e.g. ', ', not {joiner!r}")
         return joiner
 
     @model_validator(mode="after")
@@ -210,6 +239,9 @@ class SpeakerRules(Strict):
     @classmethod
     def _compile(cls, patterns: list[str]) -> list[str]:
         for i, pattern in enumerate(patterns):
+            if not visible(pattern):
+                # Labels are matched in the normalised text, where format characters are gone.
+                raise ValueError(f"item {i} must be a visible pattern, not {pattern!r}")
             _check_regex(pattern, f"item {i}")
         return patterns
 
@@ -272,13 +304,7 @@ class DataConfig(Strict):
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, encoding: str) -> str:
-        import codecs
-
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise ValueError(f"unknown text encoding {encoding!r} (e.g. utf-8, cp1252, latin-1, gbk)") from None
-        return encoding
+        return _check_encoding(encoding)
 
     @field_validator("targets")
     @classmethod

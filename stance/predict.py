@@ -32,10 +32,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from stance import files
-from stance.annotate.examples import names_pairs, prediction_examples
+from stance.annotate.examples import has_explicit_targets, names_pairs, prediction_examples
 from stance.config import TrainConfig
 from stance.corpus.actors import Gazetteer
 from stance.corpus.ingest import ingest
+from stance.corpus.normalize import clean
+from stance.corpus.tables import paragraph_target_problem
 from stance.errors import StanceError, cli_entry
 from stance.models import load_model
 from stance.progress import bar as progress_bar, set_quiet
@@ -172,14 +174,51 @@ def complete_columns(frame: pd.DataFrame, gazetteer: Gazetteer) -> pd.DataFrame:
     return frame
 
 
-def paragraph_batches(cfg: TrainConfig, corpus: Path,
-                      batch_size: int) -> tuple[int, int, Iterator[pd.DataFrame], bool]:
+def check_table_targets(batch: pd.DataFrame, cfg: TrainConfig, source: Path) -> pd.DataFrame:
+    """A paragraph table's target rows checked as ingest checks a table's (integer offsets, not
+    booleans, that point at the target in the paragraph's text, normalised alike): a Parquet
+    paragraph table may have been made by other code than stance.corpus. Returns `batch`, its
+    targets normalised as ingest normalises a table's (`AT&amp;T` -> `AT&T`), so a model sees
+    the target as it saw its training targets."""
+    if cfg.task != "stance" or not {"target", "target_start", "target_end"} <= set(batch.columns):
+        return batch
+    ignore_case = cfg.data.target_match != "exact"
+    for row in batch[["paragraph_id", "text", "target", "target_start", "target_end"]].itertuples(index=False):
+        if pd.isna(row.target) or (pd.isna(row.target_start) and pd.isna(row.target_end)):
+            continue  # no target, or one that is not mentioned (data.target_match: none)
+        problem = paragraph_target_problem(str(row.text), row.target, row.target_start, row.target_end, ignore_case)
+        if problem:
+            raise StanceError(f"{source}: paragraph {row.paragraph_id}: {problem}")
+    batch["target"] = [t if pd.isna(t) else clean(str(t)) for t in batch["target"]]
+    return batch
+
+
+def pairs_apply(cfg: TrainConfig, explicit: bool, corpus: Path, pairs: str) -> None:
+    """Refuse `--pairs mentions` where it would be silently ignored: a run that predicts one
+    label per paragraph, or a corpus that names each row's own target."""
+    if pairs != "mentions":
+        return
+    if cfg.task != "stance":
+        raise StanceError(f"--pairs mentions: chooses the (paragraph, actor) pairs of a stance run; this run's task "
+                          f"is {cfg.task} (one prediction per paragraph): leave --pairs out")
+    if explicit:
+        raise StanceError(f"--pairs mentions: {corpus} names a target in each row (a target column, "
+                          "data.columns.target or data.targets), and that target is what is predicted; --pairs "
+                          "chooses only between the actors a stance column names and the schema actors mentioned")
+
+
+def paragraph_batches(cfg: TrainConfig, corpus: Path, batch_size: int,
+                      pairs: str = "auto") -> tuple[int, int, Iterator[pd.DataFrame], bool]:
     """(number of paragraphs, number of batches, batches of ingested paragraphs, whether the
     corpus names its own stance pairs in a stance column: decided once for the whole corpus,
-    so every batch predicts the same kind of pairs)."""
+    so every batch predicts the same kind of pairs). `pairs`: see `pairs_apply`."""
     shards = paragraph_shards(corpus)
     column = cfg.data.labels.stance
     if shards:
+        explicit = cfg.task == "stance" and any(
+            "target" in pq.ParquetFile(p).schema_arrow.names
+            and has_explicit_targets(pq.read_table(p, columns=["target"]).to_pandas()) for p in shards)
+        pairs_apply(cfg, explicit, corpus, pairs)
         named = cfg.task == "stance" and bool(column) and any(
             column in pq.ParquetFile(p).schema_arrow.names
             and names_pairs(pq.read_table(p, columns=[column]).to_pandas(), column) for p in shards)
@@ -189,11 +228,12 @@ def paragraph_batches(cfg: TrainConfig, corpus: Path,
         def stream() -> Iterator[pd.DataFrame]:
             for shard in shards:  # batches do not cross shards; their numbering is still fixed
                 for batch in pq.ParquetFile(shard).iter_batches(batch_size=batch_size):
-                    yield complete_columns(batch.to_pandas(), gazetteer)
+                    yield check_table_targets(complete_columns(batch.to_pandas(), gazetteer), cfg, shard)
         return sum(sizes), sum(-(-n // batch_size) for n in sizes), stream(), named
     # The run's column mapping applies to a new file of the same shape; it is one file, not split.
     data = cfg.data.model_copy(update={"path": str(corpus), "annotations": None, "split_files": None})
     paragraphs = ingest(data, cfg.corpus, cfg.label_schema)
+    pairs_apply(cfg, cfg.task == "stance" and has_explicit_targets(paragraphs), corpus, pairs)
     named = cfg.task == "stance" and names_pairs(paragraphs, column)
     return (len(paragraphs), -(-len(paragraphs) // batch_size),
             (paragraphs.iloc[i:i + batch_size] for i in range(0, len(paragraphs), batch_size)), named)
@@ -268,17 +308,22 @@ def open_output(out: Path, manifest: dict[str, Any], resume: bool) -> dict[str, 
 def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 2000, resume: bool = False,
                    progress: bool = True, say: Callable[..., None] = print, engine: str = "local",
                    workers: int = 2, gpus_per_worker: float = 0.0, ray_address: str | None = None,
-                   overrides: list[str] | None = None, pairs: str = "auto") -> dict[str, Any]:
+                   overrides: list[str] | None = None, pairs: str = "auto",
+                   check_pairs: bool = False) -> dict[str, Any]:
     """Label `corpus` with the run's model into `out` (see the module docstring). `pairs`
     (stance): auto, the pairs the data name (a stance column's actors where it has one); or
     mentions, every schema actor each paragraph mentions, whatever a stance column says (what a
-    report on a corpus needs)."""
+    report on a corpus needs; a target table's rows and other tasks keep their own examples).
+    `check_pairs`: refuse `pairs="mentions"` where it cannot apply (the --pairs option: a user
+    who asked for it is told, rather than silently ignored; see `pairs_apply`)."""
     if batch_size < 1:
         raise StanceError("--batch-size must be at least 1")
     if not corpus.exists():
         raise StanceError(f"{corpus}: corpus not found")
     run_dir = resolve_run(run_dir)  # a config means its newest complete run
     cfg, record, model = load_run_model(run_dir, overrides)
+    if check_pairs:
+        pairs_apply(cfg, False, corpus, pairs)  # the task's part, before anything is read or written
     manifest = {"run": str(run_dir), "run_id": record["run_id"], "task": cfg.task,
                 "model_files": model_file_hashes(record, predicting_models(cfg, record)),
                 "data_overrides": list(overrides or []),
@@ -304,7 +349,7 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
     manifest = open_output(out, manifest, resume)
     try:
         return _predict_into(out, manifest, model, cfg, corpus, batch_size, progress, say,
-                             trained_targets(run_dir, cfg, record), pairs)
+                             trained_targets(run_dir, cfg, record), pairs, check_pairs)
     except BaseException:
         # Bad input found before the first batch was written (an unreadable corpus): leave no
         # half-made --out behind that would block the retry with the fixed input.
@@ -318,8 +363,8 @@ def predict_corpus(run_dir: Path, corpus: Path, out: Path, batch_size: int = 200
 
 def _predict_into(out: Path, manifest: dict[str, Any], model: Any, cfg: TrainConfig, corpus: Path, batch_size: int,
                   progress: bool, say: Callable[..., None], seen: set[str] | None = None,
-                  pairs: str = "auto") -> dict[str, Any]:
-    total, n_batches, batches, named = paragraph_batches(cfg, corpus, batch_size)
+                  pairs: str = "auto", check_pairs: bool = False) -> dict[str, Any]:
+    total, n_batches, batches, named = paragraph_batches(cfg, corpus, batch_size, pairs if check_pairs else "auto")
     named = named and pairs != "mentions"
     skipped: dict[str, int] = {}
     unseen: dict[str, int] = {}
@@ -437,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     predict_corpus(Path(args.run), Path(args.corpus), Path(args.out), args.batch_size, args.resume,
                    progress=not args.quiet, engine=args.engine, workers=args.workers,
                    gpus_per_worker=args.gpus_per_worker, ray_address=args.ray_address, overrides=args.overrides,
-                   pairs=args.pairs)
+                   pairs=args.pairs, check_pairs=True)
     return 0
 
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import shutil
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -20,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from stance.config import BUILTIN_EXAMPLE, CorpusConfig, DataConfig, LabelSchema, SourceLayout
+from stance.config import BUILTIN_EXAMPLE, CorpusConfig, DataConfig, LabelSchema, SourceLayout, SpeakerRules, visible
 from stance.corpus.actors import Gazetteer
 from stance.corpus.bodies import SpeakerRoles, body_paragraphs
 from stance import files
@@ -80,7 +81,9 @@ def ingest(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema,
         raise StanceError(f"{path}: data path not found{hint}")
     fmt = data.format
     if fmt == "auto":
-        fmt = "pages" if path.is_dir() or path.suffix.lower() in PAGE_SUFFIXES else table_format(path, "auto")
+        fmt = folder_format(path) if path.is_dir() else \
+            "pages" if path.suffix.lower() in PAGE_SUFFIXES else table_format(path, "auto")
+    check_folder_settings(path, fmt, data)
     if data.metadata and (fmt != "pages" or data.split_files):
         raise StanceError(f"data.metadata ({data.metadata}) describes raw pages; {path} is read as a table "
                           "(give outlet, date, url and title as its columns instead)")
@@ -101,6 +104,41 @@ def ingest(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema,
     if data.same_story:
         merge_stories(frame, data.same_story)
     return frame
+
+
+def folder_format(folder: Path) -> str:
+    """How `data.format: auto` reads a folder: as raw pages when a page file (.txt, .md, .html)
+    lies in it, else as tables when the files under it (recursively) are tables of one format
+    (.csv/.tsv, .jsonl/.ndjson or .parquet); tables of several formats are an error asking for
+    data.format, since a folder of tables is read one format at a time."""
+    top = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    if any(p.suffix.lower() in PAGE_SUFFIXES for p in top):
+        return "pages"
+    found = sorted({fmt for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")
+                    for fmt, suffixes in TABLE_FOLDER_SUFFIXES.items() if p.suffix.lower() in suffixes})
+    if len(found) > 1:
+        raise StanceError(f"{folder}: holds {' and '.join(found)} tables and no page files; set data.format to the "
+                          f"one to read ({' or '.join(found)})")
+    return found[0] if found else "pages"
+
+
+def check_folder_settings(path: Path, fmt: str, data: DataConfig) -> None:
+    """Refuse settings that describe a folder of tables when `path` is not read as one: they
+    would be silently ignored (data.sources, data.speakers) or could never apply (data.same_story
+    joins copies of a story across files)."""
+    tables = path.is_dir() and fmt != "pages" and not data.split_files
+    what = ("one file" if not path.is_dir() else "read as raw pages (data.format: pages)" if fmt == "pages"
+            else "read with data.split_files")
+    if data.sources and not tables:
+        raise StanceError(f"data.sources: read only for a folder of tables (data.format csv, jsonl or parquet), "
+                          f"but {path} is {what}; remove data.sources (predict, evaluate: --set 'data.sources={{}}')")
+    if data.speakers != SpeakerRules() and not (data.sources and data.rows_are == "documents"):
+        raise StanceError("data.speakers: read only with data.sources and data.rows_are: documents (the transcripts "
+                          f"of a folder of tables), which {path} is not read as; remove data.speakers "
+                          "(--set 'data.speakers={}')")
+    if data.same_story and not path.is_dir():
+        raise StanceError(f"data.same_story: joins copies of one story in different files, but {path} is one file; "
+                          "remove data.same_story (--set 'data.same_story=[]')")
 
 
 def merge_stories(frame: pd.DataFrame, keys: list[str]) -> None:
@@ -192,6 +230,7 @@ def ingest_to_shards(data: DataConfig, corpus: CorpusConfig, schema: LabelSchema
     fmt = table_format(path, data.format)
     if fmt == "pages" or data.split_files:
         raise StanceError(f"{path}: sharded ingest is for one table, not pages or data.split_files")
+    check_folder_settings(path, fmt, data)
     if shard_rows < 1:
         raise StanceError("--shard-rows must be at least 1")
     staging = out.with_name(out.name + ".partial")
@@ -296,10 +335,14 @@ def _ingest_pages(path: Path, corpus: CorpusConfig, report: IngestReport,
     files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")) \
         if path.is_dir() else [path]
     rules = PageRules(corpus)
+    keys = id_keys([f for f in files if f.suffix.lower() in PAGE_SUFFIXES], path if path.is_dir() else path.parent)
     rows: list[dict[str, Any]] = []
     for file in bar(files, desc="ingest pages", unit="file"):
         if file.suffix.lower() not in PAGE_SUFFIXES:
-            report.skip(file, f"not a page file ({file.suffix or 'no suffix'}); pages are {sorted(PAGE_SUFFIXES)}")
+            table = TABLE_SUFFIXES.get(file.suffix.lower())
+            hint = f"; to read the folder's tables instead, set data.format: {table}" if table else ""
+            report.skip(file, f"not a page file ({file.suffix or 'no suffix'}); pages are "
+                              f"{sorted(PAGE_SUFFIXES)}{hint}")
             continue
         found: dict[str, str | None] = {}
         if file.suffix.lower() in HTML_SUFFIXES:
@@ -324,7 +367,7 @@ def _ingest_pages(path: Path, corpus: CorpusConfig, report: IngestReport,
                 continue
         report.files += 1
         meta = sidecar.fill(found, (metadata or {}).get(file.name), str(file))
-        rows.extend(page_rows(text, file, rules, corpus, report, meta))
+        rows.extend(page_rows(text, file, rules, corpus, report, meta, key=keys[file]))
     if metadata:
         unmatched = sorted(set(metadata) - {f.name for f in files})
         if unmatched:
@@ -333,12 +376,13 @@ def _ingest_pages(path: Path, corpus: CorpusConfig, report: IngestReport,
 
 
 def page_rows(text: str, file: Path, rules: PageRules, corpus: CorpusConfig,
-              report: IngestReport | None = None, meta: dict[str, str | None] | None = None) -> list[dict[str, Any]]:
+              report: IngestReport | None = None, meta: dict[str, str | None] | None = None,
+              key: str | None = None) -> list[dict[str, Any]]:
     """Paragraph rows of one page. The page is normalised first (entities, invisible
     characters, mojibake: stance.corpus.normalize) and parsed in normalised form; every offset
     written (paragraphs and dropped lines) is mapped back into `text`. `meta` (outlet, date, url,
     title, wire: from trafilatura or the metadata sidecar) fills what the page's lead article
-    does not say itself."""
+    does not say itself. `key` (default: the file's stem) starts every doc_id: see `id_keys`."""
     norm = normalize(text)
     parsed = parse_page(norm.text, rules)
     source = file.name
@@ -346,7 +390,7 @@ def page_rows(text: str, file: Path, rules: PageRules, corpus: CorpusConfig,
         report.dropped.extend(_dropped_record(source, d, norm) for d in parsed.dropped)
     rows = []
     for k, doc in enumerate(parsed.documents):
-        doc_id = f"{file.stem}:{k}"
+        doc_id = f"{key or file.stem}:{k}"
         date = parse_date(doc.date, corpus.dayfirst, f"{file}: document {k}") if doc.date else None
         said = {"outlet": doc.outlet, "date": date, "title": doc.title, "wire": doc.wire, "url": None}
         if doc.kind == "lead" and meta:
@@ -378,10 +422,35 @@ def _row(norm: Normalized, span: Span, paragraph_id: str, doc_id: str, source: s
 
 
 def _ingest_table(path: Path, fmt: str, data: DataConfig, corpus: CorpusConfig,
-                  report: IngestReport, layout: SourceLayout | None = None) -> list[dict[str, Any]]:
-    frame = read_table(path, fmt, data.sep, data.encoding)
+                  report: IngestReport, layout: SourceLayout | None = None, source: str | None = None,
+                  key: str | None = None) -> list[dict[str, Any]]:
+    if layout is not None and layout.encoding is not None:  # given for this very file
+        frame = read_table(path, fmt, data.sep, layout.encoding, encoding_from=None)
+    else:
+        frame = read_table(path, fmt, data.sep, data.encoding)
     report.files += 1
-    return _table_rows(frame, path, data, corpus, report, offset=0, per_doc={}, layout=layout)
+    return _table_rows(frame, path, data, corpus, report, offset=0, per_doc={}, layout=layout, source=source,
+                       key=key)
+
+
+def id_keys(files: list[Path], root: Path) -> dict[Path, str]:
+    """What the generated ids of each file of a folder start with (`KEY:row` doc ids,
+    `KEY:k` page documents): the file's stem, as ever (gold sets are keyed by those ids), where
+    no other file read with it has that stem; else its path under `root` without the suffix
+    (a/news, b/news), or with it where even that is shared (news.csv, news.jsonl)."""
+    under = {p: (p.relative_to(root) if p.is_relative_to(root) else p) for p in files}
+    stems = Counter(p.stem for p in files)
+    bare = Counter(r.with_suffix("").as_posix() for r in under.values())
+    keys = {}
+    for p in files:
+        relative = under[p]
+        if stems[p.stem] == 1:
+            keys[p] = p.stem
+        elif bare[relative.with_suffix("").as_posix()] == 1:
+            keys[p] = relative.with_suffix("").as_posix()
+        else:
+            keys[p] = relative.as_posix()
+    return keys
 
 
 TABLE_FOLDER_SUFFIXES = {"csv": {".csv", ".tsv"}, "jsonl": {".jsonl", ".ndjson"}, "parquet": {".parquet"}}
@@ -398,23 +467,27 @@ def _ingest_table_folder(folder: Path, fmt: str, data: DataConfig, corpus: Corpu
     unknown = sorted(set(data.sources) - set(names))
     if unknown:
         raise StanceError(f"data.sources.{unknown[0]}: no such file under {folder} (files: {sorted(names)[:6]})")
-    if data.sources and data.rows_are != "documents":
-        raise StanceError("data.sources describes document bodies: set data.rows_are: documents")
+    bodies = sorted(n for n, layout in data.sources.items() if layout.body != "lines")
+    if bodies and data.rows_are != "documents":
+        raise StanceError(f"data.sources.{bodies[0]}.body: describes document bodies: set data.rows_are: documents")
     undescribed = sorted(set(names) - set(data.sources)) if data.sources else []
     if undescribed:
         raise StanceError(f"{folder / undescribed[0]}: no data.sources entry for this file (give it one, "
                           f"even `{undescribed[0]}: {{}}` for the defaults, or move it out of the folder)")
+    keys = id_keys(tables, folder)
     rows: list[dict[str, Any]] = []
     for name, file in names.items():
-        found = _ingest_table(file, fmt, data, corpus, report, data.sources.get(name))
-        rows.extend({**row, "source": name} for row in found)
+        rows.extend(_ingest_table(file, fmt, data, corpus, report, data.sources.get(name), source=name, key=keys[file]))
     return rows
 
 
 def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: CorpusConfig, report: IngestReport,
-                offset: int, per_doc: dict[str, int], layout: SourceLayout | None = None) -> list[dict[str, Any]]:
+                offset: int, per_doc: dict[str, int], layout: SourceLayout | None = None, source: str | None = None,
+                key: str | None = None) -> list[dict[str, Any]]:
     """Paragraph rows from (a chunk of) a table; `offset` rows and `per_doc` paragraph counts
-    come from earlier chunks."""
+    come from earlier chunks. `source` (default: the file name) is the file's path under
+    data.path, `key` (default: its stem) starts generated doc ids (see `id_keys`)."""
+    source, key = source or path.name, key or path.stem
     check_columns(path, frame, data.columns, data.targets)
     cols = data.columns
     mapped = {getattr(cols, name) for name in ("text", "doc_id", "paragraph_id", "outlet", "date", "title", "url")}
@@ -433,7 +506,7 @@ def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: Corpu
         if not isinstance(cell, str) or not cell.strip():
             report.skip(Path(f"{path}#{row_locator(frame, index, offset)}"), "empty text")
             continue
-        doc_id = _cell(record, cols.doc_id) or f"{path.stem}:{offset + index + 1}"
+        doc_id = _cell(record, cols.doc_id) or f"{key}:{offset + index + 1}"
         meta = {"outlet": (layout.outlet if layout and layout.outlet else _cell(record, cols.outlet)),
                 "date": parse_date(_cell(record, cols.date), corpus.dayfirst, where),
                 "title": _cell(record, cols.title), "url": _cell(record, cols.url), "wire": None}
@@ -445,7 +518,8 @@ def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: Corpu
             continue
         # Targets are located in the raw cell (their offsets count there), then moved into the
         # normalised text that paragraphs are cut from.
-        targets = [_normalised_target(t, norm) for t in row_targets(cell, record, data, where)] if targeted else []
+        targets = ([_normalised_target(t, norm) for t in row_targets(cell, record, data, where, norm)]
+                   if targeted else [])
         if data.rows_are == "paragraphs":
             span = strip_span(norm.text, Span(0, len(norm.text)))
             paragraph_id = _cell(record, cols.paragraph_id)
@@ -459,26 +533,26 @@ def _table_rows(frame: pd.DataFrame, path: Path, data: DataConfig, corpus: Corpu
                 paragraph_id = paragraph_id or f"{doc_id}:{n}"
                 if targeted:
                     same_text.setdefault((doc_id, cell), paragraph_id)
-            base = {**_row(norm, span, paragraph_id, doc_id, path.name, source_row, **meta), **extras}
+            base = {**_row(norm, span, paragraph_id, doc_id, source, source_row, **meta), **extras}
             rows.extend({**base, **_target_fields(norm.text, span, t, where)} for t in targets)
             if not targets:
                 rows.append({**base, **(_no_target(data) if targeted else {})})
         elif layout is not None:
-            rows.extend(_body_rows(norm, doc_id, path, source_row, meta, extras, layout, roles, corpus, report))
+            rows.extend(_body_rows(norm, doc_id, source, source_row, meta, extras, layout, roles, corpus, report))
         else:
             spans = _document_paragraphs(norm.text, corpus)
             placed, problems = place_targets(spans, targets)
             for problem in problems:  # reported with the row, never dropped silently
                 report.skip(Path(f"{path}#{row_locator(frame, index, offset)}"), problem)
             for n, span in enumerate(spans):
-                base = {**_row(norm, span, f"{doc_id}:{n}", doc_id, path.name, source_row, **meta), **extras}
+                base = {**_row(norm, span, f"{doc_id}:{n}", doc_id, source, source_row, **meta), **extras}
                 rows.extend({**base, **_target_fields(norm.text, span, t, where)} for t in placed.get(n, []))
                 if n not in placed:
                     rows.append({**base, **(_no_target(data) if targeted else {})})
     return _merge_target_rows(rows) if targeted else rows
 
 
-def _body_rows(norm: Normalized, doc_id: str, path: Path, source_row: int, meta: dict[str, Any],
+def _body_rows(norm: Normalized, doc_id: str, source: str, source_row: int, meta: dict[str, Any],
                extras: dict[str, Any], layout: SourceLayout, roles: SpeakerRoles, corpus: CorpusConfig,
                report: IngestReport) -> list[dict[str, Any]]:
     """The paragraphs of one document body read with its file's layout, each with its speaker
@@ -489,10 +563,10 @@ def _body_rows(norm: Normalized, doc_id: str, path: Path, source_row: int, meta:
                                 layout.joiner):
         if len(norm.text[para.span.start:para.span.end].split()) < corpus.min_paragraph_words:
             start, end = norm.source_span(para.span.start, para.span.end)
-            report.dropped.append({"source": path.name, "line": source_row, "start": start, "end": end,
+            report.dropped.append({"source": source, "line": source_row, "start": start, "end": end,
                                    "reason": f"fewer than {corpus.min_paragraph_words} words", "rule": None})
             continue
-        row = _row(norm, para.span, f"{doc_id}:{n}", doc_id, path.name, source_row, **meta)
+        row = _row(norm, para.span, f"{doc_id}:{n}", doc_id, source, source_row, **meta)
         rows.append({**row, **extras, "speaker": para.speaker, "speaker_role": para.role})
         n += 1
     return rows
@@ -533,11 +607,14 @@ def _ingest_split_files(folder: Path, data: DataConfig, corpus: CorpusConfig,
         raise StanceError(f"{folder}: data.split_files needs data.path to be the folder holding the files")
     rows: list[dict[str, Any]] = []
     for split, name in data.split_files.items():
+        if not (folder / name).is_file():
+            raise StanceError(f"{folder / name}: data.split_files.{split} not found")
+    keys = id_keys([folder / name for name in data.split_files.values()], folder)
+    for split, name in data.split_files.items():
         file = folder / name
-        if not file.is_file():
-            raise StanceError(f"{file}: data.split_files.{split} not found")
         fmt = table_format(file, data.format if data.format != "pages" else "auto")
-        rows += [{**row, "given_split": split} for row in _ingest_table(file, fmt, data, corpus, report)]
+        found = _ingest_table(file, fmt, data, corpus, report, source=Path(name).as_posix(), key=keys[file])
+        rows += [{**row, "given_split": split} for row in found]
     return rows
 
 
@@ -591,7 +668,8 @@ def _cell(record: dict[str, Any], column: str | None) -> str | None:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
     value = str(value).strip()
-    return value or None
+    # A cell of only zero-width or other format characters names nothing (ingest drops them).
+    return value if visible(value) else None
 
 
 def _plain(value: Any) -> Any:

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 import pandas as pd
 
 from stance.config import ColumnMap, DataConfig, OffsetConvention
+from stance.corpus.normalize import Normalized, clean, normalize
 from stance.errors import StanceError
 
 TABLE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
@@ -53,16 +54,49 @@ def table_format(path: Path, declared: str) -> str:
     return fmt
 
 
-def read_table(path: Path, fmt: str, sep: str | None = None, encoding: str = "utf-8") -> pd.DataFrame:
+def read_table(path: Path, fmt: str, sep: str | None = None, encoding: str = "utf-8",
+               encoding_from: str | None = "data.encoding") -> pd.DataFrame:
     """Read a table keeping values as written (no type guessing on ids or dates).
 
     `sep`: the CSV delimiter (None: a tab for .tsv, else read from the header line);
-    `encoding`: the text encoding of CSV and JSONL files (a UTF-8 BOM is always dropped).
+    `encoding`: the text encoding of CSV and JSONL files (a UTF-8 BOM is always dropped);
+    `encoding_from`: the config field that set it, checked by `check_not_utf8` (None: given
+    for this very file, taken as said).
     """
+    if fmt != "parquet" and encoding_from:
+        check_not_utf8(path, encoding, encoding_from)
     frame = _read_table(path, fmt, sep, encoding)
     if frame.empty:
         raise StanceError(f"{path}: no paragraphs found: the table has no rows")
     return frame
+
+
+def check_not_utf8(path: Path, encoding: str, field: str = "data.encoding") -> None:
+    """Refuse to read a file that is valid UTF-8 with non-ASCII text in another encoding
+    (`field` set it): decoding would not fail, it would garble every accented or CJK character
+    (mojibake), silently. Text in a legacy encoding (cp1252, GBK) is valid UTF-8 only by a
+    rare accident, so such a file is taken to be UTF-8. Reads the file in 1 MiB blocks."""
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    first = None
+    position = 0
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                decoder.decode(block)
+                if first is None and not block.isascii():
+                    first = position + next(i for i, b in enumerate(block) if b > 127)
+                position += len(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return  # not UTF-8: the declared encoding may well be right
+    except OSError:
+        return  # reading it fails later with its own message
+    if first is not None:
+        raise StanceError(f"{path}: is UTF-8 text (non-ASCII from byte {first}) but {field} reads it as {encoding}, "
+                          "which would garble it; give this file encoding: utf-8 (in a folder: "
+                          "data.sources.<file>.encoding), or set data.encoding: utf-8")
 
 
 def text_encoding(encoding: str) -> str:
@@ -203,6 +237,8 @@ def iter_table_chunks(path: Path, fmt: str, rows: int, sep: str | None = None,
                       encoding: str = "utf-8") -> Iterator[tuple[pd.DataFrame, int]]:
     """(chunk, rows before it): a table read `rows` rows at a time, so a corpus larger than
     memory can be ingested shard by shard."""
+    if fmt != "parquet":
+        check_not_utf8(path, encoding)
     offset = 0
     sep = csv_delimiter(path, sep, encoding) if fmt == "csv" else sep
     with _read_errors(path, fmt, encoding, sep):
@@ -335,10 +371,34 @@ def to_python_offsets(text: str, start: int, end: int, convention: OffsetConvent
 
 
 def _points_at(text: str, start: int, end: int, mention: str, ignore_case: bool) -> bool:
+    """Whether text[start:end] is the mention, both normalised as paragraph text is (entities
+    decoded, format characters dropped, ftfy, whitespace runs as one space): a raw cell's
+    `AT&amp;T` is the mention `AT&T` and the other way round."""
     if not 0 <= start < end <= len(text) or text[start].isspace() or text[end - 1].isspace():
         return False
-    found, wanted = " ".join(text[start:end].split()), " ".join(mention.split())
+    return same_mention(clean(text[start:end]), mention, ignore_case)
+
+
+def same_mention(found: str, mention: str, ignore_case: bool) -> bool:
+    """Whether `found` (normalised text) is `mention` normalised, in any case if `ignore_case`."""
+    found, wanted = " ".join(found.split()), clean(mention)
     return found.casefold() == wanted.casefold() if ignore_case else found == wanted
+
+
+def paragraph_target_problem(text: str, target: Any, start: Any, end: Any, ignore_case: bool) -> str | None:
+    """Why a paragraph row's target and offsets (target_start, target_end: Python offsets into
+    the paragraph `text`) are not a mention of the target, or None when they are. What ingest
+    writes always passes; a paragraph table made elsewhere is checked with this before its
+    offsets are used. Offsets must be integers (not booleans)."""
+    for name, value in (("target_start", start), ("target_end", end)):
+        if integer_offset(value) is None:
+            return f"{name} = {value!r} is not an integer"
+    first, last = integer_offset(start), integer_offset(end)
+    if not 0 <= first < last <= len(text):
+        return f"target offsets {first}-{last} are outside the paragraph's text (length {len(text)})"
+    if not same_mention(text[first:last], str(target), ignore_case):
+        return f"text[{first}:{last}] is {text[first:last]!r}, not the target {clean(str(target))!r}"
+    return None
 
 
 def _other_conventions(text: str, start: int, end: int, mention: str, ignore_case: bool,
@@ -377,19 +437,43 @@ def _cell_value(record: dict[str, Any], column: str | None) -> Any:
     return value
 
 
-def _offset(value: Any, column: str, where: str) -> int:
-    try:
+_INTEGER_TEXT = re.compile(r"[+-]?\d+(?:\.0*)?")
+
+
+def integer_offset(value: Any) -> int | None:
+    """An offset cell as an int: an integer, a float with no fraction (a JSON or Parquet column
+    with gaps), or text of one (a CSV cell, `12` or `12.0`); None for anything else, booleans
+    included (True is 1 to Python, but no tool writes an offset as true)."""
+    import numbers
+
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
         number = float(value)
-        if not number.is_integer():
-            raise ValueError
-        return int(number)
-    except (TypeError, ValueError):
-        raise StanceError(f"{where}: target offset {column} = {value!r} is not an integer") from None
+        return int(number) if number.is_integer() else None
+    if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
+        return int(value.strip().split(".")[0])
+    return None
 
 
-def row_targets(text: str, record: dict[str, Any], data: DataConfig, where: str) -> list[TableTarget]:
+def _offset(value: Any, column: str, where: str) -> int:
+    number = integer_offset(value)
+    if number is None:
+        kind = f" ({type(value).__name__})" if not isinstance(value, str) else ""
+        raise StanceError(f"{where}: target offset {column} = {value!r}{kind} is not an integer")
+    return number
+
+
+def row_targets(text: str, record: dict[str, Any], data: DataConfig, where: str,
+                norm: Normalized | None = None) -> list[TableTarget]:
     """The targets a row names (data.columns.target, or the data.targets pairs of a wide
     table), located in `text` (the row's text cell) per data.offsets and data.target_match.
+    Each mention is normalised as the text is (entities, format characters, ftfy, whitespace;
+    stance.corpus.normalize), so a paragraph's text[target_start:target_end] is its target;
+    given offsets count in the raw cell, and a mention without them is looked for in the
+    normalised cell (`norm`: normalize(text), computed when not given).
 
     Errors (StanceError, naming the row): an empty target in the single target column,
     offsets that are not integers or do not point at the mention (the message names the
@@ -407,6 +491,8 @@ def row_targets(text: str, record: dict[str, Any], data: DataConfig, where: str)
     for target_col, label_col, start_col, end_col in pairs:
         mention = _cell_value(record, target_col)
         label = _cell_value(record, label_col) if label_col else None
+        if mention is not None and not clean(str(mention)):
+            mention = None  # only invisible characters: as empty as a blank cell
         if mention is None:
             if label_col is None:
                 raise StanceError(f"{where}: empty target in column {target_col!r}")
@@ -414,7 +500,7 @@ def row_targets(text: str, record: dict[str, Any], data: DataConfig, where: str)
                 raise StanceError(f"{where}: label {label!r} in column {label_col!r} but its target column "
                                   f"{target_col!r} is empty")
             continue
-        mention = str(mention).strip()
+        mention = clean(str(mention))
         start_raw = _cell_value(record, start_col) if start_col else None
         end_raw = _cell_value(record, end_col) if end_col else None
         if start_col and end_col and (start_raw is not None or end_raw is not None):
@@ -426,7 +512,9 @@ def row_targets(text: str, record: dict[str, Any], data: DataConfig, where: str)
                         f" (read as {data.offsets.end} end, {data.offsets.unit}; see data.offsets)")
                 raise StanceError(f"{where}: target offsets {start}-{end} do not point at the mention {mention!r}{hint}")
         else:
-            span = find_mention(text, mention, ignore_case)
+            norm = norm if norm is not None else normalize(text)
+            found = find_mention(norm.text, mention, ignore_case)
+            span = norm.source_span(*found) if found else None
             if span is None and data.target_match != "none":
                 how = "" if ignore_case else " (exact case)"
                 raise StanceError(f"{where}: target {mention!r} does not occur in the text{how}; if that is "
