@@ -395,7 +395,8 @@ def _predict_into(out: Path, manifest: dict[str, Any], model: Any, cfg: TrainCon
                            else "schema actors mentioned") if cfg.task == "stance" else None,
                     skipped=skipped, unseen_targets=None if seen is None and cfg.task == "stance" else unseen)
     files.write_json(out / "manifest.json", manifest)
-    say(f"stance.predict: {total} paragraphs -> {rows} {cfg.task} predictions in {out / 'parts'}")
+    say(f"stance.predict: {total} paragraphs -> {rows} {cfg.task} predictions in {out / 'parts'} "
+        f"(model of run {manifest['run']})")
     for reason, count in sorted(skipped.items()):
         say(f"  skipped {count}: {reason}")
     if cfg.task == "stance" and seen is None:
