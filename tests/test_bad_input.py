@@ -321,3 +321,27 @@ def test_a_folder_that_is_not_a_run_is_named(tmp_path, capsys):
     assert "notarun: not a run folder" in capsys.readouterr().err
     assert compare_main([str(tmp_path / "notarun")]) == 2
     assert "notarun: no complete runs in this folder" in capsys.readouterr().err
+
+
+def test_an_unusable_pretrained_cache_is_named_before_anything_is_written(tmp_path, capsys, monkeypatch):
+    work = tmp_path / "project"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    write(tmp_path / "a-file", "")
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "a-file" / "cache"))  # a folder under a file
+    extra = f"model: {{kind: embeddings, model: {fake_encoder(tmp_path)}, device: cpu}}\n"
+    assert train_main([str(config_for(tmp_path, labelled(tmp_path), extra))]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: STANCE_CACHE ({tmp_path / 'a-file' / 'cache'}): cannot write"), err
+    assert not any(work.iterdir())
+
+
+def test_an_experiment_config_given_to_predict_says_what_to_pass(tmp_path, capsys):
+    from stance.predict import main as predict_main
+
+    exp = write(tmp_path / "exp.yaml", "name: ex\nmodels:\n  a: {kind: tfidf}\n")
+    assert predict_main([str(exp), str(labelled(tmp_path)), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "exp.yaml: an experiment config (it lists models:)" in err
+    assert "pass one of its runs (experiments/ex-<model>-<hash>)" in err
+    assert not (tmp_path / "out").exists()
