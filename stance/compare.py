@@ -193,7 +193,7 @@ def describe(run: Run) -> str:
 
     model = run.config["model"]
     try:
-        return describe_model(TypeAdapter(ModelConfig).validate_python(model))
+        return describe_model(TypeAdapter(ModelConfig).validate_python(model, context={"saved_run": True}))
     except (ValidationError, KeyError):
         return str(model.get("kind"))
 

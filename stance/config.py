@@ -20,7 +20,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from stance.errors import StanceError
 # The kinds' sections are the registry's (stance.models.kinds); their names stay importable from here.
 from stance.models.kinds import (MODEL_BUILDERS, EmbeddingsModel, ModelConfig, SetFitModelConfig,  # noqa: F401
-                                 TfidfModel, TransformerModel, on_change, unread_for_task)
+                                 TfidfModel, TransformerModel, on_change, is_saved_run, unread_for_task)
 from stance.sections import PathStr, Strict
 
 TASKS = ("framing", "sentiment", "stance")
@@ -367,7 +367,8 @@ class TrainConfig(Strict):
     @field_validator("model")
     @classmethod
     def _model_fits_task(cls, model: Any, info: ValidationInfo) -> Any:
-        problem = unread_for_task(model, info.data["task"]) if model is not None and "task" in info.data else None
+        problem = (unread_for_task(model, info.data["task"])
+                   if model is not None and "task" in info.data and not is_saved_run(info) else None)
         if problem:
             raise ValueError(problem)
         return model
@@ -450,7 +451,7 @@ class ExperimentConfig(TrainConfig):
         for name, model in models.items():
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}", name):
                 raise ValueError(f"model name {name!r}: use letters, digits, '_', '-' or '.'")
-            problem = unread_for_task(model, info.data["task"]) if "task" in info.data else None
+            problem = unread_for_task(model, info.data["task"]) if "task" in info.data and not is_saved_run(info) else None
             if problem:
                 raise ValueError(f"{name}: {problem}")
         return models
@@ -793,8 +794,11 @@ def format_validation_error(exc: ValidationError, source: str, node: yaml.Node |
     return "; ".join(problems)
 
 
-def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
-    return _load(TrainConfig, path, overrides)
+def load_config(path: str | Path, overrides: list[str] | None = None, saved_run: bool = False) -> TrainConfig:
+    """The config at `path` with `overrides` (--set key=value); StanceError naming file, line and
+    key. `saved_run`: the config.yaml of a finished run, whose settings the chosen layout ignores
+    (word_ngrams with features: char, ...) are still accepted, as they were when it was made."""
+    return _load(TrainConfig, path, overrides, saved_run)
 
 
 def load_experiment(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
@@ -807,7 +811,7 @@ def is_experiment_file(path: str | Path) -> bool:
     return "models" in data
 
 
-def _load(kind: type, path: str | Path, overrides: list[str] | None) -> Any:
+def _load(kind: type, path: str | Path, overrides: list[str] | None, saved_run: bool = False) -> Any:
     path = Path(path)
     overrides = list(overrides or [])
     user, node = read_yaml(path)
@@ -815,7 +819,7 @@ def _load(kind: type, path: str | Path, overrides: list[str] | None) -> Any:
         refuse_experiment(user, str(path))
     data = apply_overrides(merge_sections(package_defaults(), user), overrides, kind)
     try:
-        return kind.model_validate(data)
+        return kind.model_validate(data, context={"saved_run": saved_run})
     except ValidationError as exc:
         raise StanceError(format_validation_error(exc, str(path), node, overrides, data)) from None
 

@@ -221,3 +221,13 @@ def test_numbers_are_not_coerced_from_other_types():
     # An integer is still a valid float, and a list a valid n-gram range.
     cfg = config_from_dict({"name": "x", "model": {"C": 2, "word_ngrams": [1, 3], "tune": {"C": [1, 2.5]}}})
     assert cfg.model.C == 2.0 and cfg.model.word_ngrams == (1, 3) and cfg.model.tune == {"C": [1, 2.5]}
+
+
+def test_a_finished_runs_config_with_ignored_settings_still_loads(tmp_path):
+    # Runs made before these settings were refused recorded them; the run must stay usable.
+    path = write(tmp_path, "name: x\nmodel: {features: char, word_ngrams: [3, 4], context_window: 2, "
+                           "tune: {word_ngrams: [[1, 1], [1, 3]]}}\n")
+    with pytest.raises(StanceError, match="word_ngrams is not read with features: char"):
+        load_config(path)
+    cfg = load_config(path, saved_run=True)
+    assert cfg.model.word_ngrams == (3, 4) and cfg.model.context_window == 2

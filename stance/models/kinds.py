@@ -77,7 +77,7 @@ class ModelSection(Strict):
             return grid
         base = dict(info.data)  # the fields declared before `tune`; later ones take their defaults here
         try:
-            cls.model_validate({**base, "tune": {}})
+            cls.model_validate({**base, "tune": {}}, context=info.context)
         except ValidationError:
             return grid  # the section's own error is reported on its own field, not on every grid point
         allowed = cls.tunable_fields()
@@ -86,17 +86,24 @@ class ModelSection(Strict):
                 raise ValueError(f"cannot tune {key!r}; tunable: {list(allowed)}")
             if not values:
                 raise ValueError(f"tune.{key} is empty")
-            problem = cls.untunable(key, base)
+            problem = None if is_saved_run(info) else cls.untunable(key, base)
             if problem:
                 raise ValueError(problem)
             for i, value in enumerate(values):
                 # Each grid point gets the validation the fitted model gets (grid_point), strict
                 # types included: the grid is recorded as written, so `true` or "1.5" would be too.
                 try:
-                    cls.model_validate({**base, key: value, "tune": {}})
+                    cls.model_validate({**base, key: value, "tune": {}}, context=info.context)
                 except ValidationError as exc:
                     raise ValueError(grid_error(key, i, value, exc)) from None
         return grid
+
+
+def is_saved_run(info: ValidationInfo) -> bool:
+    """Whether the config being validated is a finished run's (stance.runs.read_run_config):
+    settings that were accepted, and ignored, when the run was made still load, so that the run
+    can be used; only a new config is refused them."""
+    return bool(info.context and info.context.get("saved_run"))
 
 
 def unread_for_task(section: ModelSection, task: str) -> str | None:
@@ -250,11 +257,11 @@ class TfidfModel(ModelSection):
         return name
 
     @model_validator(mode="after")
-    def _ngrams_the_features_read(self) -> "TfidfModel":
+    def _ngrams_the_features_read(self, info: ValidationInfo) -> "TfidfModel":
         # An n-gram range the chosen features never read would be ignored silently. The default
         # is allowed anywhere: a run's saved config spells every field out.
         unread = UNREAD_NGRAMS.get(self.features)
-        if unread and getattr(self, unread) != type(self).model_fields[unread].default:
+        if unread and not is_saved_run(info) and getattr(self, unread) != type(self).model_fields[unread].default:
             raise ValueError(f"{unread} is not read with features: {self.features}; remove it, or use "
                              "features: word+char")
         return self
