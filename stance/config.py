@@ -758,13 +758,16 @@ def format_validation_error(exc: ValidationError, source: str, node: yaml.Node |
     `--set <key>: ...` for an override), joined by '; '. `data`, the config as validated
     (before pydantic's defaults), lets a model section without `kind` hint at the kind its keys fit."""
     problems = []
-    override_keys = {".".join(part for part, _ in split_key(item.split("=", 1)[0].strip())) for item in overrides}
+    # In the order given (a set would name a different override from one run to the next).
+    override_keys = list(dict.fromkeys(".".join(part for part, _ in split_key(item.split("=", 1)[0].strip()))
+                                       for item in overrides))
     hints = _kind_hints(exc.errors(), data)
 
     def place(loc: tuple[Any, ...]) -> str:
         # The --set that wrote the key (or a key under it), else the file and line.
         dotted = ".".join(str(part) for part in loc)
-        named = [k for k in override_keys if k == dotted or k.startswith(dotted + ".") or dotted.startswith(k + ".")]
+        named = sorted((k for k in override_keys if k == dotted or k.startswith(dotted + ".") or dotted.startswith(k + ".")),
+                       key=lambda k: k != dotted)  # the override of the key itself first
         if named:
             return f"--set {named[0]}"
         line = line_of(node, loc)

@@ -136,8 +136,10 @@ class ModelKind:
     with the scikit-learn API (fit returns self; predict, predict_proba, classes_ over a
     DataFrame with `text`, and `target`, `target_spans` for stance), `save(model, folder)` and
     `load(folder)` (formats that run no code when read), and optionally `check(cfg)`: checks
-    the model library makes of a section (raises ValueError) or that pretrained files exist
-    (raises StanceError), run on the section and each tune-grid point before a run folder exists.
+    the model library makes of a section (raises ValueError) or of the machine (pretrained
+    files, device, precision, caches: raises StanceError naming `model.<key>`), run on the
+    section and each tune-grid point before a run folder exists. The grid's points are
+    validated against the section's schema whether or not the kind has a check.
     """
 
     schema: type[ModelSection]
