@@ -33,7 +33,7 @@ from stance import files
 from stance.config import ExperimentConfig, ModelConfig, TrainConfig, is_experiment_file, load_experiment
 from stance.errors import StanceError, cli_entry
 from stance.figures import PALETTE, new_figure, save_figure
-from stance.models import describe_model
+from stance.models import check_model_config, describe_model
 from stance.progress import bar, set_quiet
 from stance.runs import (complete_runs, is_run_dir, newest_complete_run, read_complete_record, read_run_json,
                          read_run_metrics, read_run_predictions, run_file, run_id_for)
@@ -93,9 +93,22 @@ def ensure_run(cfg: TrainConfig, retrain: bool, say: Callable[..., None]) -> Pat
                  say=lambda *a, **k: say("  ", *a, **k))
 
 
+def check_models(exp: ExperimentConfig, retrain: bool) -> None:
+    """Every model's pre-run checks (tune grid, the kind's own check: encoder files, device) for
+    each model with a run left to train, before any is trained: a bad last model must not cost
+    the training of the first ones. Raises StanceError naming `models.<name>.<key>`."""
+    fractions = [f for f in (exp.learning_curve.fractions if exp.learning_curve else []) if f != 1.0]
+    runs = [exp.runs()] + [exp.runs(train_fraction=f) for f in fractions]
+    for name, model in exp.models.items():
+        configs = [point[name] for point in runs]
+        if retrain or any(not complete_runs(Path(c.output_dir), run_id_for(c.name, c.config_hash())) for c in configs):
+            check_model_config(model, f"models.{name}")
+
+
 def run_experiment(exp: ExperimentConfig, retrain: bool, say: Callable[..., None]
                    ) -> tuple[list[Path], pd.DataFrame | None]:
     say(f"stance.compare: experiment {exp.name}, models {', '.join(exp.models)}")
+    check_models(exp, retrain)
     main_runs = {name: ensure_run(cfg, retrain, say) for name, cfg in exp.runs().items()}
     paths = list(main_runs.values())
     if exp.learning_curve is None:
@@ -180,7 +193,7 @@ def describe(run: Run) -> str:
 
     model = run.config["model"]
     try:
-        return describe_model(TypeAdapter(ModelConfig).validate_python(model))
+        return describe_model(TypeAdapter(ModelConfig).validate_python(model, context={"saved_run": True}))
     except (ValidationError, KeyError):
         return str(model.get("kind"))
 

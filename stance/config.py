@@ -20,7 +20,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from stance.errors import StanceError
 # The kinds' sections are the registry's (stance.models.kinds); their names stay importable from here.
 from stance.models.kinds import (MODEL_BUILDERS, EmbeddingsModel, ModelConfig, SetFitModelConfig,  # noqa: F401
-                                 TfidfModel, TransformerModel, on_change)
+                                 TfidfModel, TransformerModel, on_change, is_saved_run, unread_for_task)
 from stance.sections import PathStr, Strict
 
 TASKS = ("framing", "sentiment", "stance")
@@ -390,6 +390,15 @@ class TrainConfig(Strict):
                                  f"schema.stance_classes lacks {missing}")
         return evaluation
 
+    @field_validator("model")
+    @classmethod
+    def _model_fits_task(cls, model: Any, info: ValidationInfo) -> Any:
+        problem = (unread_for_task(model, info.data["task"])
+                   if model is not None and "task" in info.data and not is_saved_run(info) else None)
+        if problem:
+            raise ValueError(problem)
+        return model
+
     @model_validator(mode="before")
     @classmethod
     def _default_model_kind(cls, data: Any) -> Any:
@@ -454,12 +463,23 @@ class ExperimentConfig(TrainConfig):
             data = {**data, "models": _default_kinds(data["models"])}
         return data
 
+    @field_validator("model", mode="before")
+    @classmethod
+    def _no_single_model(cls, model: Any) -> Any:
+        if model is not None:
+            raise ValueError("an experiment config lists its models under `models:`, one section per name "
+                             "(--set models.<name>.<key>=...), not `model:`")
+        return model
+
     @field_validator("models")
     @classmethod
-    def _model_names(cls, models: dict[str, Any]) -> dict[str, Any]:
-        for name in models:
+    def _model_names(cls, models: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        for name, model in models.items():
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}", name):
                 raise ValueError(f"model name {name!r}: use letters, digits, '_', '-' or '.'")
+            problem = unread_for_task(model, info.data["task"]) if "task" in info.data and not is_saved_run(info) else None
+            if problem:
+                raise ValueError(f"{name}: {problem}")
         return models
 
     def runs(self, train_fraction: float | None = None) -> dict[str, TrainConfig]:
@@ -619,11 +639,88 @@ def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def parse_override(item: str) -> tuple[list[str], Any]:
+def split_key(key: str) -> list[tuple[str, bool]]:
+    """The parts of a dotted --set key, each with whether it was quoted: `data.sources."a.jsonl".outlet`
+    -> [(data, False), (sources, False), (a.jsonl, True), (outlet, False)]. Raises StanceError
+    for an unclosed quote."""
+    parts: list[tuple[str, bool]] = []
+    current, quoted, quote = "", False, ""
+    for char in key:
+        if quote:
+            if char == quote:
+                quote = ""
+            else:
+                current += char
+        elif char in "\"'" and not current:
+            quote, quoted = char, True
+        elif char == ".":
+            parts.append((current, quoted))
+            current, quoted = "", False
+        else:
+            current += char
+    if quote:
+        raise StanceError(f"--set {key}: the quote {quote} is not closed")
+    parts.append((current, quoted))
+    return parts
+
+
+def _field_type(schema: Any, name: str) -> tuple[bool, Any]:
+    """(whether `name` is a field of `schema`, the field's type) for a section class or the
+    `model:` union (ModelConfig: a field of any kind)."""
+    from typing import Union, get_args, get_origin
+
+    sections = [entry.schema for entry in MODEL_BUILDERS.values()] if schema is ModelConfig else [schema]
+    for section in sections:
+        if not (isinstance(section, type) and issubclass(section, Strict)):
+            continue
+        for field_name, info in section.model_fields.items():
+            if name in (field_name, info.alias):
+                kind = info.annotation
+                if get_origin(kind) is Union:  # X | None
+                    kind = next((arg for arg in get_args(kind) if arg is not type(None)), kind)
+                return True, kind
+    return False, None
+
+
+def resolve_key(key: str, schema: Any = None) -> list[str]:
+    """The path of a --set key in the config's data. Dots separate parts, except inside quotes
+    and inside a mapping's key (a file name under data.sources, a model's name under models):
+    there the key runs up to the first part that is a field of the entry's section, so
+    `data.sources.one.jsonl.outlet` is sources -> "one.jsonl" -> outlet."""
+    from typing import get_args, get_origin
+
+    parts = split_key(key)
+    path: list[str] = []
+    kind: Any = schema if schema is not None else TrainConfig
+    i = 0
+    while i < len(parts):
+        part, quoted = parts[i]
+        i += 1
+        if not part and not quoted:
+            continue  # `model..C` is model.C
+        path.append(part)
+        known, kind = _field_type(kind, part) if kind is not None else (False, None)
+        if not known:
+            kind = None
+            continue
+        if get_origin(kind) is dict and i < len(parts):
+            value = get_args(kind)[1]
+            is_section = value is ModelConfig or (isinstance(value, type) and issubclass(value, Strict))
+            end = len(parts)
+            if parts[i][1]:  # a quoted key is taken as written
+                end = i + 1
+            elif is_section:
+                end = next((j for j in range(i + 1, len(parts)) if _field_type(value, parts[j][0])[0]), len(parts))
+            path.append(".".join(p for p, _ in parts[i:end]))
+            i, kind = end, (value if is_section else None)
+    return path
+
+
+def parse_override(item: str, schema: Any = None) -> tuple[list[str], Any]:
     if "=" not in item:
         raise StanceError(f"--set {item!r}: expected key=value, e.g. --set model.C=0.5")
     key, raw = item.split("=", 1)
-    path = [part for part in key.strip().split(".") if part]
+    path = resolve_key(key.strip(), schema)
     if not path:
         raise StanceError(f"--set {item!r}: empty key")
     if not raw.strip():
@@ -637,9 +734,11 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     return path, value
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+def apply_overrides(data: dict[str, Any], overrides: list[str], schema: Any = None) -> dict[str, Any]:
+    """`data` with each `key=value` of `overrides` set (a dotted key, see resolve_key; `schema`,
+    TrainConfig by default, tells where a mapping's key may hold dots)."""
     for item in overrides:
-        path, value = parse_override(item)
+        path, value = parse_override(item, schema)
         target = data
         for part in path[:-1]:
             child = target.get(part)
@@ -652,11 +751,61 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return data
 
 
+def _kind_hints(errors: list[dict[str, Any]], data: dict[str, Any] | None) -> dict[tuple[Any, ...], str]:
+    """For each model section written without `kind` (so it is a TF-IDF section) whose unknown
+    keys are all fields of another kind: its location -> a message that says so."""
+    if not isinstance(data, dict):
+        return {}
+    unknown: dict[tuple[Any, ...], list[str]] = {}
+    for err in errors:
+        loc = err["loc"]
+        section = loc[:2] if loc[:1] == ("model",) else loc[:3] if loc[:1] == ("models",) else None
+        if err["type"] == "extra_forbidden" and section and section[-1] == "tfidf" and len(loc) == len(section) + 1:
+            unknown.setdefault(section[:-1], []).append(str(loc[-1]))
+    hints = {}
+    for where, keys in unknown.items():
+        raw = data
+        for part in where:
+            raw = raw.get(part) if isinstance(raw, dict) else None
+        if not isinstance(raw, dict) or "kind" in raw:
+            continue
+        matching = [name for name, entry in MODEL_BUILDERS.items()
+                    if name != "tfidf" and set(raw) <= set(entry.schema.model_fields)]
+        if matching:
+            dotted = ".".join(map(str, where))
+            hints[where] = (f"{dotted}.kind is not set, so it is tfidf, which has no {', '.join(keys)}; did you mean "
+                            f"kind: {' or kind: '.join(matching)}?")
+    return hints
+
+
 def format_validation_error(exc: ValidationError, source: str, node: yaml.Node | None,
-                            overrides: list[str]) -> str:
+                            overrides: list[str], data: dict[str, Any] | None = None) -> str:
+    """One line for all of pydantic's problems: `<file>:<line>: <dotted key>: <message>` (or
+    `--set <key>: ...` for an override), joined by '; '. `data`, the config as validated
+    (before pydantic's defaults), lets a model section without `kind` hint at the kind its keys fit."""
     problems = []
-    override_keys = {item.split("=", 1)[0].strip() for item in overrides}
+    # In the order given (a set would name a different override from one run to the next).
+    override_keys = list(dict.fromkeys(".".join(part for part, _ in split_key(item.split("=", 1)[0].strip()))
+                                       for item in overrides))
+    hints = _kind_hints(exc.errors(), data)
+
+    def place(loc: tuple[Any, ...]) -> str:
+        # The --set that wrote the key (or a key under it), else the file and line.
+        dotted = ".".join(str(part) for part in loc)
+        named = sorted((k for k in override_keys if k == dotted or k.startswith(dotted + ".") or dotted.startswith(k + ".")),
+                       key=lambda k: k != dotted)  # the override of the key itself first
+        if named:
+            return f"--set {named[0]}"
+        line = line_of(node, loc)
+        return f"{source}:{line}" if line else source
+
     for err in exc.errors():
+        hinted = next((where for where in hints if err["loc"][:len(where)] == where and err["type"] == "extra_forbidden"), None)
+        if hinted is not None:
+            if hints[hinted]:
+                problems.append(f"{place(hinted)}: {hints[hinted]}")
+                hints[hinted] = ""  # once per section
+            continue
         # pydantic puts the union's tag into the path (model.tfidf.C); the file has model.C.
         raw = err["loc"]
         loc = tuple(part for i, part in enumerate(raw)
@@ -668,18 +817,17 @@ def format_validation_error(exc: ValidationError, source: str, node: yaml.Node |
             message = "unknown key"
         elif err["type"] == "missing":
             message = "required key is missing"
-        named = [k for k in override_keys if k == dotted or k.startswith(dotted + ".") or dotted.startswith(k + ".")]
-        if named:
-            where = f"--set {named[0]}"
-        else:
-            line = line_of(node, loc)
-            where = f"{source}:{line}" if line else source
-        problems.append(f"{where}: {dotted}: {message}")
+        elif isinstance(err.get("input"), bool) and err["type"] in ("float_type", "int_type"):
+            message += f", not a boolean ({str(err['input']).lower()})"
+        problems.append(f"{place(loc)}: {dotted}: {message}")
     return "; ".join(problems)
 
 
-def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
-    return _load(TrainConfig, path, overrides)
+def load_config(path: str | Path, overrides: list[str] | None = None, saved_run: bool = False) -> TrainConfig:
+    """The config at `path` with `overrides` (--set key=value); StanceError naming file, line and
+    key. `saved_run`: the config.yaml of a finished run, whose settings the chosen layout ignores
+    (word_ngrams with features: char, ...) are still accepted, as they were when it was made."""
+    return _load(TrainConfig, path, overrides, saved_run)
 
 
 def load_experiment(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
@@ -692,23 +840,38 @@ def is_experiment_file(path: str | Path) -> bool:
     return "models" in data
 
 
-def _load(kind: type, path: str | Path, overrides: list[str] | None) -> Any:
+def _load(kind: type, path: str | Path, overrides: list[str] | None, saved_run: bool = False) -> Any:
     path = Path(path)
     overrides = list(overrides or [])
     user, node = read_yaml(path)
-    data = apply_overrides(merge_sections(package_defaults(), user), overrides)
+    if kind is TrainConfig:
+        refuse_experiment(user, str(path))
+    data = apply_overrides(merge_sections(package_defaults(), user), overrides, kind)
     try:
-        return kind.model_validate(data)
+        return kind.model_validate(data, context={"saved_run": saved_run})
     except ValidationError as exc:
-        raise StanceError(format_validation_error(exc, str(path), node, overrides)) from None
+        raise StanceError(format_validation_error(exc, str(path), node, overrides, data)) from None
+
+
+def refuse_experiment(data: dict[str, Any], source: str) -> None:
+    """A StanceError where a run's config is expected and `data` is an experiment config (it
+    lists `models:`), saying what to pass instead."""
+    if isinstance(data, dict) and "models" in data and "model" not in data:
+        name = data.get("name", "<name>")
+        out = data.get("output_dir", "experiments")
+        raise StanceError(f"{source}: an experiment config (it lists models:), not the config of one run: train and "
+                          f"compare its models with `stance compare {source}`; to predict or evaluate, pass one of its "
+                          f"runs ({out}/{name}-<model>-<hash>) or a config with one model: section")
 
 
 def config_from_dict(data: dict[str, Any], source: str = "<config>") -> TrainConfig:
     """Validate a config given as a dict (tests, notebooks), with the same defaults."""
+    refuse_experiment(data, source)
+    merged = merge_sections(package_defaults(), data)
     try:
-        return TrainConfig.model_validate(merge_sections(package_defaults(), data))
+        return TrainConfig.model_validate(merged)
     except ValidationError as exc:
-        raise StanceError(format_validation_error(exc, source, None, [])) from None
+        raise StanceError(format_validation_error(exc, source, None, [], merged)) from None
 
 
 def corpus_defaults() -> tuple[CorpusConfig, LabelSchema]:

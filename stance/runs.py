@@ -408,7 +408,7 @@ def read_run_config(run_dir: Path, record: dict[str, Any], overrides: list[str] 
     """The run's resolved `TrainConfig` (config.yaml, checked against run.json's hash)."""
     from stance.config import load_config
 
-    return load_config(run_file(run_dir, "config.yaml", record), overrides)
+    return load_config(run_file(run_dir, "config.yaml", record), overrides, saved_run=True)
 
 
 def read_run_metrics(run_dir: Path, record: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import Strict as StrictType
 
 
 def _no_nul(value: str) -> str:
@@ -34,13 +35,19 @@ def _ngram_range(value: tuple[int, int]) -> tuple[int, int]:
     return value
 
 
-NgramRange = Annotated[tuple[int, int], AfterValidator(_ngram_range)]
+# Strict(False) on the tuple only: the file writes a list ([1, 2]), which strict mode would refuse
+# as a tuple; the two items stay strict integers (a boolean or "2" is still refused).
+NgramRange = Annotated[tuple[int, int], StrictType(False), AfterValidator(_ngram_range)]
 
 
 class Strict(BaseModel):
     """A config section: unknown keys are errors (extra="forbid"); fields are also accepted by
-    their Python name where the file uses an alias."""
+    their Python name where the file uses an alias. Values are not coerced across types
+    (pydantic's strict mode): `true` is not the number 1, "1.5" is not a number and 2.0 is not
+    an integer; an integer is still a valid float. A tuple field declares StrictType(False)
+    so that a list is accepted for it (NgramRange)."""
 
     # allow_inf_nan=False: an infinite or NaN number (YAML .inf, 1e400) would train, then be saved as
     # null in the run's config.yaml, which could not be loaded again.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+    # strict=True: lax mode reads `C: true` as 1.0 and `seeds: [true, false]` as [1, 0], silently.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False, strict=True)

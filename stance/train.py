@@ -336,7 +336,10 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
     label = getattr(cfg.model, "classifier", None) or getattr(cfg.model, "model", None)
     say(f"stance.train: {cfg.name} ({task}, {cfg.model.kind}{' ' + str(label) if label else ''}) -> run {run_id}")
 
-    # Everything that can fail on bad input happens before the run folder exists.
+    # Everything that can fail on bad input happens before the run folder exists. The model's
+    # checks first (a grid point, a value the model library would refuse, a missing or broken
+    # pretrained model, a device or precision this machine lacks): they are quicker than the data's.
+    check_model_config(cfg.model)
     data_path = resolve_data_path(cfg.data.path)
     paragraphs = ingest(cfg.data, cfg.corpus, schema)
     if cfg.data.annotations:
@@ -353,8 +356,6 @@ def train(cfg: TrainConfig, resume: bool = False, fresh: bool = False,
         + (f"{paragraphs['cluster_id'].nunique()} story clusters, grouped by {cfg.split.group_by}"
            if cfg.split.method != "files" else "split as given by data.split_files"))
     warn_sparse_classes(examples, classes, cfg, say)
-    # What the model library would refuse, or a missing pretrained model: before the folder exists.
-    check_model_config(cfg.model)
     fingerprint = examples_fingerprint(examples)
 
     data_record = {"path": str(data_path), "sources": data_sources(data_path),

@@ -129,3 +129,25 @@ def test_compare_command_on_an_experiment(tmp_path, labelled_table):
     assert result.returncode == 0, result.stderr
     assert "macro-F1 [95% CI]" in result.stdout and "p (McNemar)" in result.stdout
     assert (tmp_path / "out" / "pairs.md").is_file()
+
+
+def test_every_models_checks_run_before_any_model_is_trained(tmp_path, labelled_table):
+    # Model b's encoder does not exist: found before model a is trained, and named as models.b.model.
+    path = write_experiment(tmp_path, labelled_table, "models:\n  a: {features: word}\n"
+                                                      "  b: {kind: embeddings, model: no-such-encoder}\n")
+    with pytest.raises(StanceError, match=r"^models\.b\.model: 'no-such-encoder' is neither a known model alias"):
+        collect([str(path)], [], retrain=False, say=QUIET)
+    assert not (tmp_path / "runs").exists()
+    path.write_text(path.read_text().replace("model: no-such-encoder", "tune: {C: [1, 2]}, max_length: 8"))
+    with pytest.raises(StanceError, match=r"models\.b\.max_length: Input should be greater than or equal to 16"):
+        collect([str(path)], [], retrain=False, say=QUIET)
+
+
+def test_an_experiment_names_its_models_under_models(tmp_path, labelled_table, capsys):
+    path = write_experiment(tmp_path, labelled_table, "models:\n  a: {features: word}\n  v1.2: {features: char}\n")
+    with pytest.raises(StanceError, match=r"--set model\.kind: model: an experiment config lists its models under `models:`"):
+        collect([str(path)], ["model.kind=tfidf"], retrain=False, say=QUIET)
+    # A model's name may hold dots: the --set key runs up to the first field of a model section.
+    from stance.config import load_experiment
+
+    assert load_experiment(path, ["models.v1.2.C=3"]).models["v1.2"].C == 3.0

@@ -157,3 +157,77 @@ def test_scikit_learn_parameter_checks_run_at_load_time():
     # model_construct skips pydantic: what is left is scikit-learn's own validation.
     with pytest.raises(ValueError, match="'C' parameter of LogisticRegression"):
         check_params(TfidfModel.model_construct(**{**TfidfModel().model_dump(), "C": -1.0}))
+
+
+def test_shipped_configs_load_strictly_and_their_saved_form_loads_again():
+    # Strict types and the layout checks accept every shipped config, and the saved form (every
+    # field spelled out, defaults included) validates again to the same run id.
+    from stance.config import ExperimentConfig, TrainConfig, is_experiment_file, load_experiment
+    from tests.conftest import REPO
+
+    for path in sorted((REPO / "configs").glob("*.yaml")):
+        runs = list(load_experiment(path).runs().values()) if is_experiment_file(path) else [load_config(path)]
+        for cfg in runs:
+            again = TrainConfig.model_validate(cfg.canonical())
+            assert again.config_hash() == cfg.config_hash(), path
+    assert ExperimentConfig  # imported for the schema rebuilt with the kinds
+
+
+@pytest.mark.parametrize("key, where", [
+    ("data.sources.one.jsonl.outlet", ["data", "sources", "one.jsonl", "outlet"]),
+    ('data.sources."one.jsonl".outlet', ["data", "sources", "one.jsonl", "outlet"]),
+    ("data.sources.'a.b.csv'", ["data", "sources", "a.b.csv"]),
+    ("schema.actors.U.S.", ["schema", "actors", "U.S."]),
+    ("model.tune.C", ["model", "tune", "C"]),
+    ("model..C", ["model", "C"]),
+])
+def test_a_set_key_keeps_the_dots_of_a_mapping_key(key, where):
+    from stance.config import resolve_key
+
+    assert resolve_key(key) == where
+
+
+def test_a_file_name_with_dots_can_be_set_from_the_command_line(tmp_path):
+    cfg = load_config(write(tmp_path, "name: x\n"), ["data.sources.one.jsonl.outlet=Z",
+                                                     "data.sources.one.jsonl.body=one_line"])
+    assert cfg.data.sources["one.jsonl"].outlet == "Z" and cfg.data.sources["one.jsonl"].body == "one_line"
+    with pytest.raises(StanceError, match="the quote \" is not closed"):
+        load_config(write(tmp_path, "name: x\n"), ['data.sources."one.jsonl.outlet=Z'])
+
+
+def test_settings_the_layout_ignores_are_refused_but_their_defaults_are_not(tmp_path):
+    from stance.config import config_from_dict
+
+    # The saved form of a char-only model spells out the default word_ngrams: accepted.
+    assert config_from_dict({"name": "x", "model": {"features": "char", "word_ngrams": [1, 2]}}).model.features == "char"
+    with pytest.raises(StanceError, match=r"model: char_ngrams is not read with features: word"):
+        config_from_dict({"name": "x", "model": {"features": "word", "char_ngrams": [3, 3]}})
+    stance_run = config_from_dict({"name": "x", "task": "stance", "model": {"context_window": 2}})
+    assert stance_run.model.context_window == 2
+    with pytest.raises(StanceError, match=r"model: context_window is read only by the stance task \(task is framing\)"):
+        config_from_dict({"name": "x", "model": {"context_window": 2}})
+
+
+def test_numbers_are_not_coerced_from_other_types():
+    from stance.config import config_from_dict
+
+    for model, message in (({"C": "2"}, r"model\.C: Input should be a valid number"),
+                           ({"min_df": 2.0}, r"model\.min_df: Input should be a valid integer"),
+                           ({"max_features": True}, r"model\.max_features: Input should be a valid integer, not a boolean"),
+                           ({"tune": {"min_df": [1, True]}}, r"tune\.min_df\[1\] = True: Input should be a valid integer, not a boolean"),
+                           ({"kind": "embeddings", "tune": {"C": ["0.5"]}}, r"tune\.C\[0\] = '0\.5': Input should be a valid number")):
+        with pytest.raises(StanceError, match=message):
+            config_from_dict({"name": "x", "model": model})
+    # An integer is still a valid float, and a list a valid n-gram range.
+    cfg = config_from_dict({"name": "x", "model": {"C": 2, "word_ngrams": [1, 3], "tune": {"C": [1, 2.5]}}})
+    assert cfg.model.C == 2.0 and cfg.model.word_ngrams == (1, 3) and cfg.model.tune == {"C": [1, 2.5]}
+
+
+def test_a_finished_runs_config_with_ignored_settings_still_loads(tmp_path):
+    # Runs made before these settings were refused recorded them; the run must stay usable.
+    path = write(tmp_path, "name: x\nmodel: {features: char, word_ngrams: [3, 4], context_window: 2, "
+                           "tune: {word_ngrams: [[1, 1], [1, 3]]}}\n")
+    with pytest.raises(StanceError, match="word_ngrams is not read with features: char"):
+        load_config(path)
+    cfg = load_config(path, saved_run=True)
+    assert cfg.model.word_ngrams == (3, 4) and cfg.model.context_window == 2

@@ -106,3 +106,21 @@ def test_a_section_that_does_not_declare_its_kind_is_refused():
     with pytest.raises(TypeError, match="kind: Literal"):
         register_kind(ModelKind(Nameless, "tests.toy_kind"))
     assert "Nameless" not in repr(MODEL_BUILDERS)
+
+
+def test_every_grid_point_is_checked_for_a_kind_without_a_check(prior_kind, tmp_path, labelled_table):
+    from stance.models import check_model_config
+
+    assert getattr(__import__("tests.toy_kind").toy_kind, "check", None) is None
+    # Refused when the config is loaded, like the built-in kinds' grids: no run folder is begun.
+    for grid, message in (([-1.0], r"tune\.smoothing\[0\] = -1\.0: Input should be greater than or equal to 0"),
+                          ([True], r"model\.tune\.smoothing\.0: Input should be a valid number, not a boolean"),
+                          ([float("inf")], r"Input should be a finite number")):
+        with pytest.raises(StanceError, match=message):
+            stance.train({"name": "toy", "data": {"path": str(labelled_table)}, "output_dir": str(tmp_path / "runs"),
+                          "model": {"kind": "prior", "tune": {"smoothing": grid}}}, quiet=True)
+    assert not (tmp_path / "runs").exists()
+    # And by the pre-run check, for a section that skipped validation, under the field it is given.
+    section = toy_kind.PriorModel.model_construct(kind="prior", smoothing=1.0, tune={"smoothing": [0.5, -2.0]})
+    with pytest.raises(StanceError, match=r"^models\.toy\.tune\.smoothing\[1\] = -2\.0: Input should be greater"):
+        check_model_config(section, "models.toy")

@@ -60,21 +60,40 @@ def fit_model(model_cfg: Any, model: Any, X: Any, y: Any, eval_set: tuple[Any, A
     return model.fit(X, y)
 
 
-def check_model_config(model_cfg: Any) -> None:
-    """The kind module's own `check` (scikit-learn's parameter validation for TF-IDF, the
-    pretrained encoder's files for the others) on the model section and on each value of its
-    tune grid; raises StanceError naming the field. A kind without `check` passes."""
+def check_model_config(model_cfg: Any, field: str = "model") -> None:
+    """Everything about a model section that can be checked before a run folder exists: each
+    point of its tune grid validated like the section (grid_point), then the kind module's own
+    `check` (scikit-learn's parameter validation for TF-IDF; the pretrained encoder's files, the
+    device and the precision for the others) on the section and on each grid point.
+
+    Raises StanceError naming the field under `field` (`model`, or `models.<name>` in an
+    experiment), e.g. `model.tune.C[0] = inf: Input should be a finite number`.
+    """
+    from pydantic import ValidationError
+
+    from stance.models.kinds import grid_error
+
+    points: list[tuple[str, Any]] = [(field, model_cfg)]
+    for key, values in (getattr(model_cfg, "tune", None) or {}).items():
+        for i, value in enumerate(values):
+            try:
+                points.append((f"{field}.tune.{key}[{i}] = {value!r}", model_cfg.grid_point({key: value})))
+            except ValidationError as exc:
+                raise StanceError(f"{field}.{grid_error(key, i, value, exc)}") from None
     check = getattr(implementation(model_cfg.kind), "check", None)
     if check is None:
         return
-    points = [({}, model_cfg)] + [({key: value}, model_cfg.grid_point({key: value}))
-                                  for key, values in (getattr(model_cfg, "tune", None) or {}).items() for value in values]
-    for params, point in points:
+    for where, point in points:
         try:
             check(point)
         except ValueError as exc:
-            where = f"model.tune.{next(iter(params))} = {next(iter(params.values()))!r}" if params else "model"
             raise StanceError(f"{where}: {exc}") from None
+        except StanceError as exc:
+            # A kind's check names its field as `model.<key>`; in an experiment it is `models.<name>.<key>`.
+            message = str(exc)
+            if field != "model" and message.startswith(("model.", "model:")):
+                message = field + message[len("model"):]
+            raise StanceError(message) from None
 
 
 MODEL_META = "model.json"

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from stance.errors import StanceError
-from stance.models.pretrained import check_encoder as check  # noqa: F401  (the registry's check)
+from stance.models.pretrained import check_encoder
 
 # Never reach for the Hub: encoders come from installed packages or local folders.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -44,6 +44,18 @@ os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
 META_FILE = "embeddings_model.json"
 HEAD_FILE = "head.npz"
 MARK_OPEN, MARK_CLOSE = "<<", ">>"
+
+
+def check(cfg: Any) -> None:
+    """The registry's check (before a run folder exists): the encoder's files, the device asked
+    for, and with `cache` a writable $STANCE_CACHE. Raises StanceError."""
+    from stance.models.pretrained import usable_cache_dir
+    from stance.models.transformer import pick_device
+
+    check_encoder(cfg)
+    pick_device(cfg.device)
+    if cfg.cache:
+        usable_cache_dir("embeddings")
 
 
 # ------------------------------------------------------------------ inputs

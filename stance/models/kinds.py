@@ -25,9 +25,9 @@ not import model code (tests/test_imports.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Union
+from typing import Any, Callable, ClassVar, Literal, Union
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from stance.sections import NgramRange, PathStr, Strict
@@ -36,9 +36,17 @@ from stance.sections import NgramRange, PathStr, Strict
 class ModelSection(Strict):
     """Base of every kind's `model:` section: a `kind: Literal["name"] = "name"` field picks the
     kind; unknown keys are errors. A section with a `tune` field (key -> list of values) gives
-    the grid train searches; each point is validated like the section itself (grid_point)."""
+    the grid train searches; each point is validated like the section itself (grid_point),
+    when the config is loaded and again before a run folder exists (check_model_config)."""
 
     kind: str
+    # The fields `tune` may vary; None: every field but kind and tune.
+    tunable: ClassVar[tuple[str, ...] | None] = None
+    # Fields only the stance task reads (the target's mentions): set to anything but their
+    # default on another task, they would be ignored, so the config refuses them. (Not the
+    # encoders' target_input / target_markers: configs/embeddings.yaml sets target_input on a
+    # framing task for `--set task=stance`, and its run id must not change.)
+    stance_only: ClassVar[tuple[str, ...]] = ()
 
     def describe(self) -> str:
         """One line naming the model for logs, tables and the model card (override per kind)."""
@@ -51,6 +59,74 @@ class ModelSection(Strict):
         """
         return type(self).model_validate({**self.model_dump(), **params, "tune": {}})
 
+    @classmethod
+    def tunable_fields(cls) -> tuple[str, ...]:
+        return cls.tunable if cls.tunable is not None else tuple(f for f in cls.model_fields if f not in ("kind", "tune"))
+
+    @classmethod
+    def untunable(cls, key: str, settings: dict[str, Any]) -> str | None:
+        """Why the grid may not vary `key` given the section's other `settings` (a field they make
+        the model ignore: every point would be the same model), or None. Override per kind."""
+        return None
+
+    # check_fields=False: declared here for every kind's `tune` field (a kind without one has no grid).
+    @field_validator("tune", check_fields=False)
+    @classmethod
+    def _grid_points(cls, grid: dict[str, list[Any]], info: ValidationInfo) -> dict[str, list[Any]]:
+        if not grid:
+            return grid
+        base = dict(info.data)  # the fields declared before `tune`; later ones take their defaults here
+        try:
+            cls.model_validate({**base, "tune": {}}, context=info.context)
+        except ValidationError:
+            return grid  # the section's own error is reported on its own field, not on every grid point
+        allowed = cls.tunable_fields()
+        for key, values in grid.items():
+            if key not in allowed:
+                raise ValueError(f"cannot tune {key!r}; tunable: {list(allowed)}")
+            if not values:
+                raise ValueError(f"tune.{key} is empty")
+            problem = None if is_saved_run(info) else cls.untunable(key, base)
+            if problem:
+                raise ValueError(problem)
+            for i, value in enumerate(values):
+                # Each grid point gets the validation the fitted model gets (grid_point), strict
+                # types included: the grid is recorded as written, so `true` or "1.5" would be too.
+                try:
+                    cls.model_validate({**base, key: value, "tune": {}}, context=info.context)
+                except ValidationError as exc:
+                    raise ValueError(grid_error(key, i, value, exc)) from None
+        return grid
+
+
+def is_saved_run(info: ValidationInfo) -> bool:
+    """Whether the config being validated is a finished run's (stance.runs.read_run_config):
+    settings that were accepted, and ignored, when the run was made still load, so that the run
+    can be used; only a new config is refused them."""
+    return bool(info.context and info.context.get("saved_run"))
+
+
+def unread_for_task(section: ModelSection, task: str) -> str | None:
+    """Why `section` does not fit `task` (a stance-only field set to anything but its default on
+    another task, which would be ignored), or None."""
+    if task == "stance":
+        return None
+    for name in type(section).stance_only:
+        default = type(section).model_fields[name].default
+        if getattr(section, name) != default:
+            return (f"{name} is read only by the stance task (task is {task}); remove it "
+                    f"(default {default!r})")
+    return None
+
+
+def grid_error(key: str, index: int, value: Any, exc: ValidationError) -> str:
+    """`tune.<key>[<index>] = <value>: <the first problem pydantic found>` (one line)."""
+    first = exc.errors()[0]
+    message = first["msg"].removeprefix("Value error, ")
+    if isinstance(value, bool) and first["type"] in ("float_type", "int_type"):
+        message = f"{message}, not a boolean"
+    return f"tune.{key}[{index}] = {value!r}: {message}"
+
 
 @dataclass(frozen=True)
 class ModelKind:
@@ -60,8 +136,10 @@ class ModelKind:
     with the scikit-learn API (fit returns self; predict, predict_proba, classes_ over a
     DataFrame with `text`, and `target`, `target_spans` for stance), `save(model, folder)` and
     `load(folder)` (formats that run no code when read), and optionally `check(cfg)`: checks
-    the model library makes of a section (raises ValueError) or that pretrained files exist
-    (raises StanceError), run on the section and each tune-grid point before a run folder exists.
+    the model library makes of a section (raises ValueError) or of the machine (pretrained
+    files, device, precision, caches: raises StanceError naming `model.<key>`), run on the
+    section and each tune-grid point before a run folder exists. The grid's points are
+    validated against the section's schema whether or not the kind has a check.
     """
 
     schema: type[ModelSection]
@@ -151,6 +229,8 @@ TUNABLE_TFIDF = ("C", "word_ngrams", "char_ngrams", "min_df", "max_features", "s
 class TfidfModel(ModelSection):
     """Word and character n-gram TF-IDF features into a linear classifier (stance.models.tfidf)."""
 
+    tunable: ClassVar[tuple[str, ...] | None] = TUNABLE_TFIDF
+    stance_only: ClassVar[tuple[str, ...]] = ("context_window",)
     kind: Literal["tfidf"] = "tfidf"
     features: Literal["word", "char", "word+char"] = "word+char"
     word_ngrams: NgramRange = (1, 2)
@@ -178,23 +258,27 @@ class TfidfModel(ModelSection):
             raise ValueError(f"unknown classifier {name!r}; choose one of {sorted(TFIDF_CLASSIFIERS)}")
         return name
 
-    @field_validator("tune")
+    @model_validator(mode="after")
+    def _ngrams_the_features_read(self, info: ValidationInfo) -> "TfidfModel":
+        # An n-gram range the chosen features never read would be ignored silently. The default
+        # is allowed anywhere: a run's saved config spells every field out.
+        unread = UNREAD_NGRAMS.get(self.features)
+        if unread and not is_saved_run(info) and getattr(self, unread) != type(self).model_fields[unread].default:
+            raise ValueError(f"{unread} is not read with features: {self.features}; remove it, or use "
+                             "features: word+char")
+        return self
+
     @classmethod
-    def _tunable(cls, grid: dict[str, list[Any]], info: ValidationInfo) -> dict[str, list[Any]]:
-        base = dict(info.data)
-        for key, values in grid.items():
-            if key not in TUNABLE_TFIDF:
-                raise ValueError(f"cannot tune {key!r}; tunable: {list(TUNABLE_TFIDF)}")
-            if not values:
-                raise ValueError(f"tune.{key} is empty")
-            for i, value in enumerate(values):
-                # Each grid point gets the validation the fitted model gets (grid_point).
-                try:
-                    cls.model_validate({**base, key: value})
-                except ValidationError as exc:
-                    first = exc.errors()[0]
-                    raise ValueError(f"tune.{key}[{i}] = {value!r}: {first['msg'].removeprefix('Value error, ')}") from None
-        return grid
+    def untunable(cls, key: str, settings: dict[str, Any]) -> str | None:
+        features = settings.get("features", cls.model_fields["features"].default)
+        if key == UNREAD_NGRAMS.get(features):
+            return (f"tune.{key} is not read with features: {features} (every grid point would be the same model); "
+                    "remove it, or use features: word+char")
+        return None
+
+
+# The n-gram range each `features` setting leaves unread.
+UNREAD_NGRAMS = {"word": "char_ngrams", "char": "word_ngrams"}
 
 
 class TransformerModel(ModelSection):
@@ -232,8 +316,10 @@ class TransformerModel(ModelSection):
 class _SentenceEncoderModel(ModelSection):
     """What the two few-shot kinds share: a sentence encoder, its inputs and a logreg head."""
 
+    # The head's C only: the grid never refits (or re-encodes with) another encoder.
+    tunable: ClassVar[tuple[str, ...] | None] = ("C",)
     # A short alias (see stance.models.pretrained.ALIASES) or a local folder with config.json.
-    model: str = "minilm"
+    model: PathStr = "minilm"
     max_length: int = Field(128, ge=16, le=8192)
     # Stance only: the actor as the first segment ("Russia [SEP] paragraph"), its mentions
     # marked in the paragraph with plain-text markers (<< Russia >>), or both.
@@ -248,16 +334,6 @@ class _SentenceEncoderModel(ModelSection):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     # Values of the head's C to try, selected by macro-F1 on the validation split.
     tune: dict[str, list[Any]] = Field(default_factory=dict)
-
-    @field_validator("tune")
-    @classmethod
-    def _tunable(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
-        for key, values in grid.items():
-            if key != "C":
-                raise ValueError(f"cannot tune {key!r}; tunable: ['C']")
-            if not values or any(not isinstance(v, (int, float)) or v <= 0 for v in values):
-                raise ValueError("tune.C needs positive numbers")
-        return grid
 
 
 class EmbeddingsModel(_SentenceEncoderModel):

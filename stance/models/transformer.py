@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from stance.errors import StanceError
-from stance.models.pretrained import check_encoder as check  # noqa: F401  (the registry's check)
+from stance.models.pretrained import check_encoder
 from stance.progress import enabled as progress_enabled  # the Trainer's own step bar, on a terminal
 
 # Never reach for the Hub: models come from installed packages or local folders.
@@ -73,6 +73,13 @@ def pick_precision(preference: str, device: str) -> str:
     if preference == "auto":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     return preference
+
+
+def check(cfg: Any) -> None:
+    """The registry's check (before a run folder exists): the encoder's files, then the device
+    and the precision asked for (cuda without a GPU, fp16/bf16 on the CPU). Raises StanceError."""
+    check_encoder(cfg)
+    pick_precision(cfg.precision, pick_device(cfg.device))
 
 
 TARGET_OPEN, TARGET_CLOSE = "<t>", "</t>"
