@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -178,9 +179,8 @@ def _check_encoding(encoding: str) -> str:
 def visible(value: str) -> bool:
     """Whether a name holds a character one can see: not only whitespace and format characters
     (Unicode category Cf: zero-width space, soft hyphen, byte-order mark, directional marks),
-    which ingest removes from text, so a name made of them names nothing."""
-    import unicodedata
-
+    which ingest removes from text, so a name made of them names nothing. Called for every
+    table cell ingest reads."""
     return any(not c.isspace() and unicodedata.category(c) != "Cf" for c in value)
 
 

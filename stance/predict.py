@@ -207,6 +207,13 @@ def pairs_apply(cfg: TrainConfig, explicit: bool, corpus: Path, pairs: str) -> N
                           "chooses only between the actors a stance column names and the schema actors mentioned")
 
 
+def any_shard(shards: list[Path], column: str, test: Callable[[pd.DataFrame], bool]) -> bool:
+    """Whether some shard has `column` and `test` holds for it (a one-column frame), reading
+    that column alone, shard by shard, until one does."""
+    return any(column in pq.ParquetFile(p).schema_arrow.names
+               and test(pq.read_table(p, columns=[column]).to_pandas()) for p in shards)
+
+
 def paragraph_batches(cfg: TrainConfig, corpus: Path, batch_size: int,
                       pairs: str = "auto") -> tuple[int, int, Iterator[pd.DataFrame], bool]:
     """(number of paragraphs, number of batches, batches of ingested paragraphs, whether the
@@ -215,13 +222,10 @@ def paragraph_batches(cfg: TrainConfig, corpus: Path, batch_size: int,
     shards = paragraph_shards(corpus)
     column = cfg.data.labels.stance
     if shards:
-        explicit = cfg.task == "stance" and any(
-            "target" in pq.ParquetFile(p).schema_arrow.names
-            and has_explicit_targets(pq.read_table(p, columns=["target"]).to_pandas()) for p in shards)
+        explicit = cfg.task == "stance" and any_shard(shards, "target", has_explicit_targets)
         pairs_apply(cfg, explicit, corpus, pairs)
-        named = cfg.task == "stance" and bool(column) and any(
-            column in pq.ParquetFile(p).schema_arrow.names
-            and names_pairs(pq.read_table(p, columns=[column]).to_pandas(), column) for p in shards)
+        named = cfg.task == "stance" and bool(column) and any_shard(
+            shards, column, lambda frame: names_pairs(frame, column))
         gazetteer = Gazetteer.from_schema(cfg.label_schema)
         sizes = [pq.ParquetFile(p).metadata.num_rows for p in shards]
 

@@ -381,6 +381,8 @@ class TransformerClassifier:
         of the predicted classes against the gold labels the evaluation loop returns."""
         from sklearn.metrics import f1_score
 
+        from stance.config import F_AVG_CLASSES
+
         def scores(prediction: Any) -> dict[str, float]:
             logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
             predicted = self.classes_[np.asarray(logits).argmax(axis=1)]
@@ -390,7 +392,7 @@ class TransformerClassifier:
             gold = np.where(ids >= 0, self.classes_[np.clip(ids, 0, None)], UNSEEN_CLASS)
             out = {"macro_f1": float(f1_score(gold, predicted, average="macro", zero_division=0))}
             if metric == "f_avg":
-                pair = [c for c in ("favourable", "unfavourable") if c in set(gold) | set(predicted)]
+                pair = [c for c in F_AVG_CLASSES if c in set(gold) | set(predicted)]
                 out["f_avg"] = float(np.mean(f1_score(gold, predicted, labels=pair, average=None,
                                                       zero_division=0))) if pair else 0.0
             return out
